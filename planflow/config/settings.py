@@ -1,0 +1,82 @@
+"""Settings read from the environment (prefix ``PLANFLOW_``), built once per process on demand."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from platformdirs import user_data_dir
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DeadlinePolicy = Literal["previous_working_day", "keep_calendar"]
+
+
+def default_data_dir() -> Path:
+    """The per-user folder that holds the embedded database and generated files."""
+    return Path(user_data_dir("planflow", appauthor=False))
+
+
+class Settings(BaseSettings):
+    """Everything an operator can set; names are ``PLANFLOW_`` + the field name in capitals."""
+
+    model_config = SettingsConfigDict(env_prefix="PLANFLOW_", extra="ignore")
+
+    data_dir: Path = Field(default_factory=default_data_dir)
+    database_url: str = ""
+    echo_sql: bool = False
+
+    # deadlines (DESIGN.md §5)
+    lead_days_per_level: int = Field(default=5, ge=0, le=60)
+    deadline_policy: DeadlinePolicy = "previous_working_day"
+    timezone: str = "Asia/Ho_Chi_Minh"
+
+    # notifications (issue 4): channel names and transport settings
+    channels: str = "file"
+    outbox_dir: Path | None = None
+    public_base_url: str = "http://localhost:4200"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_security: Literal["none", "starttls", "ssl"] = "none"
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    smtp_sender: str = "planflow@localhost"
+    smtp_timeout: float = 10.0
+    zalo_oa_base_url: str = "https://openapi.zalo.me"
+    zalo_zns_base_url: str = "https://business.openapi.zalo.me"
+    zalo_oauth_base_url: str = "https://oauth.zaloapp.com"
+    zalo_app_id: str | None = None
+    zalo_secret_key: SecretStr | None = None
+    zalo_access_token: SecretStr | None = None
+    zalo_refresh_token: SecretStr | None = None
+    zalo_zns_template_id: str | None = None
+    zalo_timeout: float = 10.0
+
+    @field_validator("database_url")
+    @classmethod
+    def _strip(cls, value: str) -> str:
+        return value.strip()
+
+    @property
+    def resolved_database_url(self) -> str:
+        """The database URL, defaulting to a SQLite file inside ``data_dir``."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{self.data_dir / 'planflow.db'}"
+
+    @property
+    def channel_names(self) -> list[str]:
+        """``PLANFLOW_CHANNELS`` split into names, in order, without blanks."""
+        return [c.strip() for c in self.channels.split(",") if c.strip()]
+
+    @property
+    def resolved_outbox_dir(self) -> Path:
+        """Where the file channel writes the messages it would have sent."""
+        return self.outbox_dir or self.data_dir / "outbox"
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process's settings, read from the environment on first use."""
+    return Settings()

@@ -1,0 +1,28 @@
+"""The lifecycles: transition tables, machines built once, and ``fire`` that binds them to rows."""
+
+from planflow.states.errors import (
+    ConcurrentTransition,
+    GuardFailed,
+    IllegalTransition,
+    NotFound,
+    PlanflowError,
+    ValidationFailed,
+)
+from planflow.states.machine import allowed_triggers, describe, fire
+from planflow.states.tables import MOVES, PLAN_MOVES, REPORT_MOVES, Move
+
+__all__ = [
+    "MOVES",
+    "PLAN_MOVES",
+    "REPORT_MOVES",
+    "ConcurrentTransition",
+    "GuardFailed",
+    "IllegalTransition",
+    "Move",
+    "NotFound",
+    "PlanflowError",
+    "ValidationFailed",
+    "allowed_triggers",
+    "describe",
+    "fire",
+]

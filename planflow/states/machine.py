@@ -1,0 +1,232 @@
+"""The machines, built once per process, and ``fire``: the one way a plan or request changes state.
+
+``transitions`` cannot be bound to a SQLModel row, so each trigger runs on a light ``Subject``
+that carries the row's state. ``fire`` then writes the new state with a version check (two
+sessions cannot both move the same row) and the audit row, in the caller's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from functools import cache
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import attributes
+from sqlmodel import Session, SQLModel
+from transitions import EventData, Machine, MachineError
+
+from planflow.models import Assignment, Plan, ReportRequest, State, TransitionLog
+from planflow.models.time import end_of_local_day, as_utc, utcnow
+from planflow.states.errors import ConcurrentTransition, GuardFailed, IllegalTransition
+from planflow.states.tables import MOVES, Move
+
+ENTITY_OF: dict[type[SQLModel], str] = {Plan: "plan", ReportRequest: "report_request"}
+
+
+@dataclass
+class Subject:
+    """What a machine fires on: the row's state, the row, and the trigger's context."""
+
+    row: Any
+    session: Session
+    state: State
+    actor: str
+    reason: str | None = None
+    at: datetime = field(default_factory=utcnow)
+    extra: Mapping[str, Any] = field(default_factory=dict)
+    changes: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def label(self) -> str:
+        return describe(self.row)
+
+
+def describe(row: Any) -> str:
+    """A short name for a row in error messages: ``report request 12 (six_month 2025-H1)``."""
+    if isinstance(row, Plan):
+        return f"plan {row.id} ({row.number or 'no number yet'})"
+    if isinstance(row, ReportRequest):
+        return f"report request {row.id} ({row.kind} {row.period}, unit {row.unit_id})"
+    return f"{type(row).__name__} {getattr(row, 'id', '?')}"
+
+
+# --- guards: each raises GuardFailed with its reason, or returns True -------------------------
+
+
+def _reason_given(ev: EventData) -> bool:
+    subject: Subject = ev.model
+    if not (subject.reason or "").strip():
+        raise GuardFailed(f"{subject.label}: '{ev.event.name}' needs a reason")
+    return True
+
+
+def _deadline_set(ev: EventData) -> bool:
+    subject: Subject = ev.model
+    if subject.row.deadline is None:
+        raise GuardFailed(f"{subject.label}: 'issue' needs a deadline")
+    return True
+
+
+def _content_valid(ev: EventData) -> bool:
+    subject: Subject = ev.model
+    problems = subject.extra.get("problems") or []
+    if problems:
+        raise GuardFailed(f"{subject.label}: submission refused: {'; '.join(problems)}")
+    if not subject.extra.get("content_checked"):
+        raise GuardFailed(f"{subject.label}: 'submit' needs validated content")
+    deadline = subject.row.deadline
+    subject.changes["late"] = subject.at > end_of_local_day(deadline)
+    subject.changes["submitted_at"] = subject.at
+    return True
+
+
+def _plan_issuable(ev: EventData) -> bool:
+    subject: Subject = ev.model
+    plan: Plan = subject.row
+    missing = [
+        name
+        for name, value in (
+            ("a number", plan.number),
+            ("an issue date", plan.issued_on),
+            ("a signer", plan.signer_name),
+        )
+        if not value
+    ]
+    count = subject.session.scalar(
+        select(func.count()).select_from(Assignment).where(Assignment.plan_id == plan.id)
+    )
+    if not count:
+        missing.append("at least one assignment")
+    if missing:
+        raise GuardFailed(f"{subject.label}: cannot be issued without {', '.join(missing)}")
+    if plan.parent_id is not None:
+        parent = subject.session.get(Plan, plan.parent_id)
+        if parent is None or parent.status in (State.drafted, State.cancelled):
+            state = parent.status if parent else "missing"
+            raise GuardFailed(
+                f"{subject.label}: its parent plan {plan.parent_id} is {state}, not issued"
+            )
+    return True
+
+
+GUARDS: dict[str, Callable[[EventData], bool]] = {
+    "reason_given": _reason_given,
+    "deadline_set": _deadline_set,
+    "content_valid": _content_valid,
+    "plan_issuable": _plan_issuable,
+}
+
+
+def _transitions_of(moves: tuple[Move, ...]) -> list[dict[str, Any]]:
+    return [
+        {
+            "trigger": m.trigger,
+            "source": list(m.sources),
+            "dest": m.dest,
+            "conditions": [GUARDS[g] for g in m.guards],
+        }
+        for m in moves
+    ]
+
+
+@cache
+def machine_for(entity: str) -> Machine:
+    """The machine of ``plan`` or ``report_request``, built once per process."""
+    return Machine(
+        model=None,
+        states=list(State),
+        transitions=_transitions_of(MOVES[entity]),
+        initial=None,
+        auto_transitions=False,
+        send_event=True,
+    )
+
+
+def allowed_triggers(entity: str, state: State | str) -> list[str]:
+    """The triggers the table allows from a state, in table order."""
+    return [m.trigger for m in MOVES[entity] if State(state) in m.sources]
+
+
+def fire(
+    session: Session,
+    row: Plan | ReportRequest,
+    trigger: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    at: datetime | None = None,
+    **extra: Any,
+) -> State:
+    """Move ``row`` by ``trigger``; write the state and the audit row in the session's transaction.
+
+    Raises IllegalTransition if the state does not allow the trigger, GuardFailed if a guard
+    refuses it, ConcurrentTransition if another session moved the row first. On any of these
+    nothing is written.
+    """
+    entity = ENTITY_OF[type(row)]
+    machine = machine_for(entity)
+    before = State(row.status)
+    subject = Subject(
+        row=row,
+        session=session,
+        state=before,
+        actor=actor,
+        reason=reason,
+        at=as_utc(at) if at else utcnow(),
+        extra=extra,
+    )
+    event = machine.events.get(trigger)
+    if event is None or trigger not in allowed_triggers(entity, before):
+        allowed = ", ".join(allowed_triggers(entity, before)) or "none"
+        raise IllegalTransition(
+            f"{describe(row)} is '{before}': '{trigger}' is not allowed (allowed: {allowed})"
+        )
+    try:
+        event.trigger(subject)
+    except MachineError as exc:  # the table check above makes this unreachable in practice
+        raise IllegalTransition(f"{describe(row)} is '{before}': {exc.value}") from exc
+    after = State(subject.state)
+    _write(session, row, entity, before, after, subject, trigger)
+    return after
+
+
+def _write(
+    session: Session,
+    row: Plan | ReportRequest,
+    entity: str,
+    before: State,
+    after: State,
+    subject: Subject,
+    trigger: str,
+) -> None:
+    table = type(row)
+    if row.id is None:
+        session.flush()
+    values = {"status": after, "version": row.version + 1, **subject.changes}
+    result = session.execute(
+        update(table)
+        .where(table.id == row.id, table.version == row.version, table.status == before)
+        .values(**values)
+        .execution_options(synchronize_session=False)
+    )
+    if result.rowcount != 1:
+        raise ConcurrentTransition(
+            f"{describe(row)} was changed by another session; reload it and try again"
+        )
+    for key, value in values.items():
+        attributes.set_committed_value(row, key, value)
+    session.add(
+        TransitionLog(
+            entity=entity,
+            entity_id=row.id,
+            trigger=trigger,
+            from_state=before,
+            to_state=after,
+            actor=subject.actor,
+            reason=subject.reason,
+            at=subject.at,
+        )
+    )

@@ -1,0 +1,48 @@
+"""The plan and report lifecycles as data (DESIGN.md §4): every allowed move is a row here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from planflow.models.enums import State
+
+D, I, A, S, G, C = (
+    State.drafted,
+    State.issued,
+    State.acknowledged,
+    State.submitted,
+    State.aggregated,
+    State.cancelled,
+)
+
+
+@dataclass(frozen=True)
+class Move:
+    """One trigger: the states it leaves, the state it reaches and the guards it checks."""
+
+    trigger: str
+    sources: tuple[State, ...]
+    dest: State
+    guards: tuple[str, ...] = ()
+    who: str = ""
+
+
+REPORT_MOVES: tuple[Move, ...] = (
+    Move("issue", (D,), I, ("deadline_set",), "issuer's standing agency"),
+    Move("acknowledge", (I,), A, (), "the assigned unit"),
+    Move("submit", (I, A), S, ("content_valid",), "the assigned unit"),
+    Move("return", (S,), A, ("reason_given",), "the receiving standing agency"),
+    Move("aggregate", (S,), G, (), "the parent's aggregation"),
+    Move("cancel", (D, I, A), C, ("reason_given",), "issuer"),
+)
+
+PLAN_MOVES: tuple[Move, ...] = (
+    Move("issue", (D,), I, ("plan_issuable",), "issuer"),
+    Move("acknowledge", (I,), A, (), "every addressed unit"),
+    Move("submit", (I, A), S, (), "the issuer's standing agency"),
+    Move("return", (S,), A, ("reason_given",), "the parent's standing agency"),
+    Move("aggregate", (S,), G, (), "the parent's aggregation"),
+    Move("cancel", (D, I, A), C, ("reason_given",), "issuer"),
+)
+
+MOVES: dict[str, tuple[Move, ...]] = {"plan": PLAN_MOVES, "report_request": REPORT_MOVES}
