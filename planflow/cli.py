@@ -1,0 +1,82 @@
+"""The ``planflow`` command line. Errors print one line and exit non-zero, never a traceback."""
+
+from __future__ import annotations
+
+import sys
+
+import typer
+
+from planflow.states.errors import PlanflowError
+
+app = typer.Typer(
+    name="planflow",
+    help="planflow: issue, cascade, report and aggregate Vietnamese government plans.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="The database.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+
+
+@db_app.command("init")
+def db_init() -> None:
+    """Create the tables (idempotent) in PLANFLOW_DATABASE_URL, default a local SQLite file."""
+    from planflow.config.db import create_schema, get_engine
+    from planflow.config.settings import get_settings
+
+    create_schema(get_engine())
+    typer.echo(f"database ready: {_safe_url(get_settings().resolved_database_url)}")
+
+
+@app.command("states")
+def states(mermaid: bool = typer.Option(False, "--mermaid", help="print Mermaid diagrams")) -> None:
+    """Print the plan and report lifecycles, as tables or as Mermaid diagrams."""
+    from planflow.states.diagram import mermaid as draw
+    from planflow.states.tables import MOVES
+
+    for entity, moves in MOVES.items():
+        typer.echo(f"## {entity.replace('_', ' ')} lifecycle\n")
+        if mermaid:
+            typer.echo("```mermaid\n" + draw(entity) + "\n```\n")
+            continue
+        for move in moves:
+            guards = f"  [{', '.join(move.guards)}]" if move.guards else ""
+            sources = ", ".join(move.sources)
+            typer.echo(f"  {move.trigger:<12} {sources} -> {move.dest}{guards}")
+        typer.echo("")
+
+
+def _safe_url(url: str) -> str:
+    """A database URL with any password masked, fit for printing."""
+    from sqlalchemy.engine import make_url
+
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def _mount() -> None:
+    """Attach the command groups that live in planflow.commands."""
+    from planflow.commands import register
+
+    register(app)
+
+
+def main() -> None:
+    """Entry point: run the app, turning planflow errors into one line on stderr."""
+    _mount()
+    try:
+        app(standalone_mode=False)
+    except PlanflowError as exc:
+        typer.echo(f"error: {exc}", err=True)
+        sys.exit(1)
+    except (typer.Abort, KeyboardInterrupt):
+        typer.echo("aborted", err=True)
+        sys.exit(130)
+    except typer.Exit as exc:
+        sys.exit(exc.exit_code)
+    except Exception as exc:  # click usage errors and anything unexpected: still one line
+        if hasattr(exc, "format_message"):  # click/typer usage errors
+            typer.echo(f"error: {exc.format_message()}", err=True)
+            sys.exit(getattr(exc, "exit_code", 2))
+        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        sys.exit(1)

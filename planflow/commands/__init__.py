@@ -1,0 +1,9 @@
+"""Command-line groups, one module per area; ``register`` mounts them on the main app."""
+
+from __future__ import annotations
+
+import typer
+
+
+def register(app: typer.Typer) -> None:
+    """Mount every command group on ``app``. Each area adds its one line here."""
