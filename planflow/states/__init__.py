@@ -8,7 +8,7 @@ from planflow.states.errors import (
     PlanflowError,
     ValidationFailed,
 )
-from planflow.states.machine import allowed_triggers, describe, fire
+from planflow.states.machine import allowed_triggers, describe, fire, fire_many
 from planflow.states.tables import MOVES, PLAN_MOVES, REPORT_MOVES, Move
 
 __all__ = [
@@ -25,4 +25,5 @@ __all__ = [
     "allowed_triggers",
     "describe",
     "fire",
+    "fire_many",
 ]

@@ -13,7 +13,7 @@ from datetime import datetime
 from functools import cache
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import attributes
 from sqlmodel import Session, SQLModel
 from transitions import EventData, Machine, MachineError
@@ -230,3 +230,67 @@ def _write(
             at=subject.at,
         )
     )
+
+
+BULK_SAFE_GUARDS = {"deadline_set"}  # enforced by the schema (deadline is NOT NULL)
+
+
+def fire_many(
+    session: Session,
+    model: type[Plan] | type[ReportRequest],
+    ids: list[int],
+    trigger: str,
+    *,
+    actor: str,
+    reason: str | None = None,
+    at: datetime | None = None,
+) -> list[int]:
+    """Move many rows by one guard-free trigger with set-based SQL; returns the ids moved.
+
+    Rows whose state does not allow the trigger are left alone (not an error: a re-run finds
+    them already moved). Each moved row gets its audit row, in the caller's transaction.
+    """
+    entity = ENTITY_OF[model]
+    move = next((m for m in MOVES[entity] if m.trigger == trigger), None)
+    if move is None or set(move.guards) - BULK_SAFE_GUARDS:
+        raise ValueError(f"'{trigger}' cannot be fired in bulk on {entity}")
+    when = as_utc(at) if at else utcnow()
+    moved: list[int] = []
+    for start in range(0, len(ids), 500):
+        chunk = ids[start : start + 500]
+        found = session.execute(
+            select(model.id, model.status, model.version)
+            .where(model.id.in_(chunk), model.status.in_(list(move.sources)))
+            .with_for_update()
+        ).all()
+        if not found:
+            continue
+        result = session.execute(
+            update(model)
+            .where(model.id.in_([r.id for r in found]), model.status.in_(list(move.sources)))
+            .values(status=move.dest, version=model.version + 1)
+            .execution_options(synchronize_session=False)
+        )
+        if result.rowcount != len(found):
+            raise ConcurrentTransition(
+                f"{entity}: another session moved some of {len(found)} rows during '{trigger}'"
+            )
+        session.execute(
+            insert(TransitionLog),
+            [
+                {
+                    "entity": entity,
+                    "entity_id": r.id,
+                    "trigger": trigger,
+                    "from_state": r.status,
+                    "to_state": move.dest,
+                    "actor": actor,
+                    "reason": reason,
+                    "at": when,
+                }
+                for r in found
+            ],
+        )
+        moved.extend(r.id for r in found)
+    session.expire_all()
+    return moved

@@ -1,0 +1,408 @@
+"""Aggregating one period of a plan tree bottom-up: ward → district → city.
+
+Each compiling committee's consolidated report = its own submitted figures + the submissions of
+the agencies under its plan + the consolidated reports of its child committees (or their plain
+submission where they compile nothing). Counts are summed; a ratio is re-computed from summed
+numerators and denominators, never averaged; "not reported" (None) stays distinct from zero.
+The children move to ``aggregated`` in the transaction that writes the consolidated report.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from sqlalchemy import delete, insert
+from sqlmodel import Session, select
+
+from planflow.models import (
+    Indicator,
+    IndicatorKind,
+    IndicatorValue,
+    OrgUnit,
+    Plan,
+    Report,
+    ReportKind,
+    ReportRequest,
+    State,
+)
+from planflow.models.time import utcnow
+from planflow.services.catalogue import indicators, target_for
+from planflow.services.plans import get_plan
+from planflow.states import fire_many
+
+NUMBERS = ("male", "female", "total", "numerator", "denominator")
+DONE = (State.submitted, State.aggregated)
+EXPECTED = (State.issued, State.acknowledged, State.submitted, State.aggregated)
+
+
+@dataclass
+class Completeness:
+    """Who was expected to report to one committee, and who did, on time or late."""
+
+    unit_id: int
+    unit: str
+    plan_id: int
+    expected: int = 0
+    on_time: int = 0
+    late: int = 0
+    missing: int = 0
+    late_units: list[str] = field(default_factory=list)
+    missing_units: list[str] = field(default_factory=list)
+
+    @property
+    def rate(self) -> float:
+        """Share of expected reports that arrived, 0–100 (never more)."""
+        return 100.0 * (self.on_time + self.late) / self.expected if self.expected else 0.0
+
+    def as_dict(self) -> dict:
+        return {
+            "expected": self.expected,
+            "on_time": self.on_time,
+            "late": self.late,
+            "missing": self.missing,
+            "late_units": self.late_units,
+            "missing_units": self.missing_units,
+        }
+
+
+@dataclass
+class FigureRow:
+    """One compiled indicator with its value and target status."""
+
+    code: str
+    name: str
+    kind: str
+    male: int | None
+    female: int | None
+    total: int | None
+    numerator: int | None
+    denominator: int | None
+    value: float | None
+    target: float | None
+    status: str  # met | not met | cannot be assessed | no target
+
+
+@dataclass
+class AggregationResult:
+    plan_id: int
+    kind: ReportKind
+    period: str
+    nodes: list[Completeness] = field(default_factory=list)
+    aggregated: int = 0
+    reports_written: int = 0
+    values_written: int = 0
+
+
+def aggregate_period(
+    *, session: Session, plan_id: int, kind: ReportKind, period: str, actor: str
+) -> AggregationResult:
+    """Aggregate every compiling committee under ``plan_id`` (itself included), deepest first."""
+    top = get_plan(session, plan_id)
+    tree_plans = session.exec(
+        select(Plan).where((Plan.root_id == top.tree_id) | (Plan.id == top.tree_id))
+    ).all()
+    by_id = {p.id: p for p in tree_plans}
+    wanted = _descendants(by_id, top.id)
+    compiling = set(
+        session.exec(
+            select(ReportRequest.plan_id)
+            .where(
+                ReportRequest.plan_id.in_(list(wanted)),
+                ReportRequest.kind == kind,
+                ReportRequest.period == period,
+            )
+            .distinct()
+        ).all()
+    )
+    result = AggregationResult(plan_id=plan_id, kind=kind, period=period)
+    depths = sorted({by_id[p].depth for p in compiling}, reverse=True)
+    for depth in depths:
+        level = [by_id[p] for p in sorted(compiling) if by_id[p].depth == depth]
+        _aggregate_level(session, level, by_id, kind, period, actor, result)
+    session.flush()
+    return result
+
+
+def _descendants(by_id: dict[int, Plan], top_id: int) -> set[int]:
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for plan in by_id.values():
+        children[plan.parent_id].append(plan.id)
+    found, stack = set(), [top_id]
+    while stack:
+        current = stack.pop()
+        found.add(current)
+        stack.extend(children.get(current, []))
+    return found
+
+
+def _aggregate_level(
+    session: Session,
+    plans: list[Plan],
+    by_id: dict[int, Plan],
+    kind: ReportKind,
+    period: str,
+    actor: str,
+    result: AggregationResult,
+) -> None:
+    plan_ids = [p.id for p in plans]
+    requests = _chunked(
+        session,
+        lambda chunk: select(ReportRequest).where(
+            ReportRequest.plan_id.in_(chunk),
+            ReportRequest.kind == kind,
+            ReportRequest.period == period,
+        ),
+        plan_ids,
+    )
+    unit_ids = {r.unit_id for r in requests} | {p.issuer_id for p in plans}
+    units = {
+        u.id: u
+        for u in _chunked(session, lambda c: select(OrgUnit).where(OrgUnit.id.in_(c)), unit_ids)
+    }
+    # consolidated reports of child committees, by (plan's parent, unit)
+    child_plan_ids = [p.id for p in by_id.values() if p.parent_id in set(plan_ids)]
+    consolidated = {
+        (by_id[r.plan_id].parent_id, r.unit_id): r.id
+        for r in _chunked(
+            session,
+            lambda c: select(Report).where(
+                Report.plan_id.in_(c),
+                Report.consolidated,
+                Report.kind == kind,
+                Report.period == period,
+            ),
+            child_plan_ids,
+        )
+    }
+    own_request_ids = {
+        p.id: None for p in plans
+    }  # own figures: the issuer's request on the parent plan
+    parents = {p.parent_id for p in plans if p.parent_id}
+    own_requests = {
+        (r.plan_id, r.unit_id): r
+        for r in _chunked(
+            session,
+            lambda c: select(ReportRequest).where(
+                ReportRequest.plan_id.in_(c),
+                ReportRequest.kind == kind,
+                ReportRequest.period == period,
+                ReportRequest.status.in_(list(DONE)),
+            ),
+            list(parents),
+        )
+    }
+    for plan in plans:
+        own = own_requests.get((plan.parent_id, plan.issuer_id))
+        own_request_ids[plan.id] = own.id if own else None
+    submissions = {
+        r.request_id: r.id
+        for r in _chunked(
+            session,
+            lambda c: select(Report).where(Report.request_id.in_(c), ~Report.consolidated),
+            [r.id for r in requests if r.status in DONE]
+            + [i for i in own_request_ids.values() if i],
+        )
+    }
+    sources: dict[int, list[int]] = defaultdict(list)
+    completeness: dict[int, Completeness] = {}
+    for plan in plans:
+        issuer = units[plan.issuer_id]
+        completeness[plan.id] = Completeness(
+            unit_id=issuer.id, unit=issuer.label, plan_id=plan.id
+        )
+        own_id = own_request_ids[plan.id]
+        if own_id and own_id in submissions:
+            sources[plan.id].append(submissions[own_id])
+    to_aggregate: list[int] = []
+    for req in sorted(requests, key=lambda r: units[r.unit_id].code):
+        node = completeness[req.plan_id]
+        unit = units[req.unit_id]
+        if req.status not in EXPECTED:
+            continue
+        node.expected += 1
+        if req.status in DONE:
+            if req.late:
+                node.late += 1
+                node.late_units.append(unit.label)
+            else:
+                node.on_time += 1
+            if req.status == State.submitted:
+                to_aggregate.append(req.id)
+        else:
+            node.missing += 1
+            node.missing_units.append(unit.label)
+        compiled = consolidated.get((req.plan_id, req.unit_id))
+        if compiled is not None:
+            sources[req.plan_id].append(compiled)
+        elif req.status in DONE and req.id in submissions:
+            sources[req.plan_id].append(submissions[req.id])
+    sums = _sum_values(session, sources)
+    _write_consolidated(session, plans, kind, period, completeness, sums, result)
+    result.aggregated += len(fire_many(session, ReportRequest, to_aggregate, "aggregate", actor=actor))
+    result.nodes.extend(completeness[p.id] for p in plans)
+
+
+def _sum_values(
+    session: Session, sources: dict[int, list[int]]
+) -> dict[int, dict[str, list[int | None]]]:
+    owner: dict[int, list[int]] = defaultdict(list)
+    for plan_id, report_ids in sources.items():
+        for report_id in report_ids:
+            owner[report_id].append(plan_id)
+    sums: dict[int, dict[str, list[int | None]]] = defaultdict(dict)
+    ids = list(owner)
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        rows = session.execute(
+            select(
+                IndicatorValue.report_id,
+                IndicatorValue.indicator_code,
+                IndicatorValue.male,
+                IndicatorValue.female,
+                IndicatorValue.total,
+                IndicatorValue.numerator,
+                IndicatorValue.denominator,
+            ).where(IndicatorValue.report_id.in_(chunk))
+        ).all()
+        for report_id, code, *numbers in rows:
+            for plan_id in owner[report_id]:
+                acc = sums[plan_id].setdefault(code, [None] * len(NUMBERS))
+                for i, value in enumerate(numbers):
+                    if value is not None:
+                        acc[i] = value if acc[i] is None else acc[i] + value
+    return sums
+
+
+def _write_consolidated(
+    session: Session,
+    plans: list[Plan],
+    kind: ReportKind,
+    period: str,
+    completeness: dict[int, Completeness],
+    sums: dict[int, dict[str, list[int | None]]],
+    result: AggregationResult,
+) -> None:
+    plan_ids = [p.id for p in plans]
+    existing = {
+        r.plan_id: r
+        for r in _chunked(
+            session,
+            lambda c: select(Report).where(
+                Report.plan_id.in_(c),
+                Report.consolidated,
+                Report.kind == kind,
+                Report.period == period,
+            ),
+            plan_ids,
+        )
+    }
+    now = utcnow()
+    new_rows = [
+        {
+            "plan_id": p.id,
+            "unit_id": p.issuer_id,
+            "kind": kind,
+            "period": period,
+            "consolidated": True,
+            "narrative": {},
+            "completeness": completeness[p.id].as_dict(),
+            "created_at": now,
+            "updated_at": now,
+        }
+        for p in plans
+        if p.id not in existing
+    ]
+    if new_rows:
+        session.execute(insert(Report), new_rows)
+    for plan_id, report in existing.items():
+        report.completeness = completeness[plan_id].as_dict()
+        report.updated_at = now
+        session.add(report)
+    session.flush()
+    report_ids = {
+        r.plan_id: r.id
+        for r in _chunked(
+            session,
+            lambda c: select(Report).where(
+                Report.plan_id.in_(c),
+                Report.consolidated,
+                Report.kind == kind,
+                Report.period == period,
+            ),
+            plan_ids,
+        )
+    }
+    ids = list(report_ids.values())
+    for start in range(0, len(ids), 900):
+        session.execute(
+            delete(IndicatorValue).where(IndicatorValue.report_id.in_(ids[start : start + 900]))
+        )
+    values = [
+        {"report_id": report_ids[plan_id], "indicator_code": code, **dict(zip(NUMBERS, acc))}
+        for plan_id, per_code in sums.items()
+        for code, acc in per_code.items()
+    ]
+    for start in range(0, len(values), 5000):
+        session.execute(insert(IndicatorValue), values[start : start + 5000])
+    result.reports_written += len(plans)
+    result.values_written += len(values)
+
+
+def _chunked(session: Session, build, ids, size: int = 900) -> list:
+    ids = list(ids)
+    out: list = []
+    for start in range(0, len(ids), size):
+        out.extend(session.exec(build(ids[start : start + size])).all())
+    return out
+
+
+def assess(indicator: Indicator, numbers: dict[str, int | None], year: int) -> FigureRow:
+    """One compiled indicator with its value and whether it meets the target for ``year``."""
+    value: float | None = None
+    if indicator.kind == IndicatorKind.ratio:
+        num, den = numbers.get("numerator"), numbers.get("denominator")
+        if num is not None and den:
+            value = round(num * indicator.scale / den, 2)
+    else:
+        value = numbers.get("total")
+    target = target_for(indicator, year)
+    if target is None:
+        status = "no target"
+    elif value is None:
+        status = "cannot be assessed"
+    elif indicator.target_op == "le":
+        status = "met" if value <= target else "not met"
+    else:
+        status = "met" if value >= target else "not met"
+    return FigureRow(
+        code=indicator.code,
+        name=indicator.name,
+        kind=indicator.kind,
+        value=value,
+        target=target,
+        status=status,
+        **{k: numbers.get(k) for k in NUMBERS},
+    )
+
+
+def compiled_figures(
+    session: Session, *, plan_id: int, kind: ReportKind, period: str
+) -> tuple[Report | None, list[FigureRow]]:
+    """The consolidated report of one plan's issuer and its figures against the targets."""
+    plan = get_plan(session, plan_id)
+    report = session.exec(
+        select(Report).where(
+            Report.plan_id == plan_id,
+            Report.consolidated,
+            Report.kind == kind,
+            Report.period == period,
+        )
+    ).first()
+    values = {}
+    if report is not None:
+        for v in session.exec(select(IndicatorValue).where(IndicatorValue.report_id == report.id)):
+            values[v.indicator_code] = {k: getattr(v, k) for k in NUMBERS}
+    year = int(period[:4])
+    rows = [assess(ind, values.get(code, {}), year) for code, ind in indicators(session).items()]
+    return report, rows

@@ -1,0 +1,203 @@
+"""What units do with a report request: acknowledge it, submit figures, get it returned.
+
+A submission is validated before anything is written: figures are non-negative integers,
+female + male = total where the indicator is disaggregated, numerator ≤ denominator where that
+holds, and the unit and period match the request. A refused submission changes nothing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import delete
+from sqlmodel import Session, select
+
+from planflow.models import (
+    Indicator,
+    IndicatorKind,
+    IndicatorValue,
+    OrgUnit,
+    Report,
+    ReportRequest,
+    State,
+)
+from planflow.models.time import utcnow
+from planflow.services.catalogue import indicators
+from planflow.states import NotFound, ValidationFailed, fire
+
+FIELDS: dict[IndicatorKind, tuple[str, ...]] = {
+    IndicatorKind.count: ("total",),
+    IndicatorKind.by_sex: ("male", "female", "total"),
+    IndicatorKind.ratio: ("numerator", "denominator"),
+}
+
+Figures = Mapping[str, Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class CleanValue:
+    """One indicator's validated figures; None means not reported."""
+
+    code: str
+    male: int | None = None
+    female: int | None = None
+    total: int | None = None
+    numerator: int | None = None
+    denominator: int | None = None
+
+
+def validate_figures(
+    figures: Figures, catalogue: Mapping[str, Indicator]
+) -> tuple[list[CleanValue], list[str]]:
+    """Check submitted figures against the catalogue; returns the clean values and the problems."""
+    clean: list[CleanValue] = []
+    problems: list[str] = []
+    for code, raw in figures.items():
+        where = f"figures.{code}"
+        indicator = catalogue.get(code)
+        if indicator is None:
+            problems.append(f"{where}: unknown indicator code")
+            continue
+        if not isinstance(raw, Mapping):
+            problems.append(f"{where}: expected fields {', '.join(FIELDS[indicator.kind])}")
+            continue
+        allowed = FIELDS[IndicatorKind(indicator.kind)]
+        values: dict[str, int | None] = {}
+        for key, value in raw.items():
+            if key not in allowed:
+                problems.append(
+                    f"{where}.{key}: not a field of this {indicator.kind} indicator "
+                    f"(expected {', '.join(allowed)})"
+                )
+            elif value is None:
+                values[key] = None
+            elif isinstance(value, bool) or not isinstance(value, int):
+                problems.append(f"{where}.{key}: must be a whole number, got {value!r}")
+            elif value < 0:
+                problems.append(f"{where}.{key}: must not be negative, got {value}")
+            else:
+                values[key] = value
+        before = len(problems)
+        problems.extend(_check_kind(where, indicator, values))
+        if len(problems) == before:
+            if indicator.kind == IndicatorKind.by_sex and values.get("total") is None:
+                if values.get("male") is not None and values.get("female") is not None:
+                    values["total"] = values["male"] + values["female"]
+            clean.append(CleanValue(code=code, **values))
+    return clean, problems
+
+
+def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> list[str]:
+    male, female, total = v.get("male"), v.get("female"), v.get("total")
+    num, den = v.get("numerator"), v.get("denominator")
+    if indicator.kind == IndicatorKind.by_sex:
+        if (male is None) != (female is None):
+            return [f"{where}: give both male and female, or neither"]
+        if total is not None and male is None:
+            return [f"{where}: total {total} given without male and female"]
+        if None not in (male, female, total) and male + female != total:
+            return [f"{where}: female {female} + male {male} = {female + male}, not total {total}"]
+    if indicator.kind == IndicatorKind.ratio:
+        if (num is None) != (den is None):
+            return [f"{where}: give both numerator and denominator, or neither"]
+        if indicator.bounded and num is not None and num > den:
+            return [f"{where}.numerator: {num} exceeds denominator {den}"]
+    return []
+
+
+def _locked_request(session: Session, request_id: int) -> ReportRequest:
+    row = session.get(ReportRequest, request_id, with_for_update=True)
+    if row is None:
+        raise NotFound(f"report request {request_id} does not exist")
+    return row
+
+
+def acknowledge(
+    *, session: Session, request_id: int, actor: str, at: datetime | None = None
+) -> ReportRequest:
+    """Record that the unit received the request (or an operator records it for them)."""
+    row = _locked_request(session, request_id)
+    at = at or utcnow()
+    fire(session, row, "acknowledge", actor=actor, at=at)
+    row.acknowledged_at, row.acknowledged_by = at, actor
+    session.add(row)
+    session.flush()
+    return row
+
+
+def submit_report(
+    *,
+    session: Session,
+    request_id: int,
+    figures: Figures,
+    actor: str,
+    narrative: Mapping[str, str] | None = None,
+    unit_code: str | None = None,
+    period: str | None = None,
+    at: datetime | None = None,
+) -> Report:
+    """Validate and record a unit's report for its request; refused input changes nothing."""
+    row = _locked_request(session, request_id)
+    problems: list[str] = []
+    if unit_code is not None:
+        unit = session.get(OrgUnit, row.unit_id)
+        if unit is None or unit.code != unit_code:
+            problems.append(
+                f"unit: '{unit_code}' does not match the request's unit "
+                f"'{unit.code if unit else row.unit_id}'"
+            )
+    if period is not None and period != row.period:
+        problems.append(f"period: '{period}' does not match the request's period '{row.period}'")
+    clean, figure_problems = validate_figures(figures, indicators(session))
+    problems.extend(figure_problems)
+    if problems:
+        raise ValidationFailed(f"report request {request_id}: " + "; ".join(problems))
+    fire(session, row, "submit", actor=actor, at=at, content_checked=True)
+    report = session.exec(select(Report).where(Report.request_id == row.id)).first()
+    if report is None:
+        report = Report(
+            request_id=row.id,
+            plan_id=row.plan_id,
+            unit_id=row.unit_id,
+            kind=row.kind,
+            period=row.period,
+        )
+    report.narrative = dict(narrative or {})
+    report.updated_at = utcnow()
+    session.add(report)
+    session.flush()
+    session.execute(delete(IndicatorValue).where(IndicatorValue.report_id == report.id))
+    session.add_all(
+        IndicatorValue(report_id=report.id, indicator_code=v.code, **_numbers(v)) for v in clean
+    )
+    session.flush()
+    return report
+
+
+def _numbers(value: CleanValue) -> dict[str, int | None]:
+    return {
+        "male": value.male,
+        "female": value.female,
+        "total": value.total,
+        "numerator": value.numerator,
+        "denominator": value.denominator,
+    }
+
+
+def return_report(
+    *, session: Session, request_id: int, reason: str, actor: str, at: datetime | None = None
+) -> ReportRequest:
+    """Send a submitted report back for revision; the reason is required and reaches the unit."""
+    row = _locked_request(session, request_id)
+    fire(session, row, "return", actor=actor, reason=reason, at=at)
+    from planflow.services import notify
+
+    notify.returned(session, request_id=row.id, reason=reason)
+    session.flush()
+    return row
+
+
+OPEN_STATES = (State.issued, State.acknowledged)
