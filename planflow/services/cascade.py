@@ -1,0 +1,296 @@
+"""Cascading a plan down the tree: one drafted sub-plan per child committee, level by level.
+
+Each sub-plan is pre-filled from its parent: the same sections; assignments mapped through the
+counterpart map (Sở LĐTBXH → Phòng LĐTBXH of that district; the parent's duties for "UBND các
+quận" → every ward committee of the district; 'đề nghị' for mass organisations); reporting
+deadlines derived level by level from the root plan's; and its own report requests towards its
+standing agency. The depth is whatever the tree has. Re-running creates nothing twice.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from planflow.config.settings import get_settings
+from planflow.models import (
+    Assignment,
+    OrgUnit,
+    Plan,
+    PlanDeadline,
+    PlanSection,
+    ReportKind,
+
+    State,
+    UnitKind,
+)
+from planflow.services import hierarchy
+from planflow.services.deadlines import derive_deadline, next_working_day
+from planflow.services.plans import ensure_requests, get_plan
+from planflow.states import GuardFailed
+
+SIGNATURE_BLOCK = "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+WARD_TYPES = ("phường", "xã", "thị trấn", "đặc khu")
+
+
+@dataclass
+class CascadeResult:
+    """What a cascade wrote: sub-plans created per top-level unit, and totals."""
+
+    plan_id: int
+    created_by_branch: dict[str, int] = field(default_factory=dict)
+    existing: int = 0
+    created: int = 0
+    requests_created: int = 0
+    rows_written: int = 0
+
+
+class TreeIndex:
+    """The units under one committee, indexed for the cascade (loaded in one query)."""
+
+    def __init__(self, session: Session, root: OrgUnit) -> None:
+        rows = session.exec(
+            select(OrgUnit).where(
+                OrgUnit.tiers == root.tiers,
+                OrgUnit.active,
+                (OrgUnit.path == root.path) | OrgUnit.path.startswith(root.path + "/"),
+            )
+        ).all()
+        self.units: dict[int, OrgUnit] = {u.id: u for u in rows}
+        self.committees: dict[int, list[OrgUnit]] = defaultdict(list)
+        self.by_role: dict[tuple[int, str], OrgUnit] = {}
+        for unit in sorted(rows, key=lambda u: u.code):
+            if unit.parent_id is None:
+                continue
+            if unit.kind == UnitKind.committee:
+                self.committees[unit.parent_id].append(unit)
+            elif unit.role_key:
+                self.by_role[(unit.parent_id, unit.role_key)] = unit
+
+    def counterpart(self, unit: OrgUnit, committee: OrgUnit) -> OrgUnit | None:
+        """The body under ``committee`` that mirrors ``unit`` (a department or mass organisation)."""
+        role = hierarchy.counterpart_role(unit.role_key or "", tiers=unit.tiers, level=unit.level)
+        return self.by_role.get((committee.id, role)) if role else None
+
+    def standing_agency(self, committee: OrgUnit) -> OrgUnit | None:
+        role = hierarchy.standing_role(committee.tiers, committee.level)
+        return self.by_role.get((committee.id, role)) if role else None
+
+
+def cascade_plan(
+    *, session: Session, plan_id: int, branch_ids: list[int] | None = None
+) -> CascadeResult:
+    """Create the missing sub-plans under a plan, all levels down; ``branch_ids`` limits the
+    first level to those child committees (one batch of a flow)."""
+    root = get_plan(session, plan_id)
+    if root.status == State.cancelled:
+        raise GuardFailed(f"plan {plan_id} is cancelled: it cannot be cascaded")
+    issuer = session.get(OrgUnit, root.issuer_id)
+    tree = TreeIndex(session, issuer)
+    tree_id = root.tree_id
+    root_lines = _root_deadlines(session, tree_id)
+    result = CascadeResult(plan_id=plan_id)
+    parents = [root]
+    branch_of: dict[int, str] = {}
+    while parents:
+        pairs: list[tuple[Plan, OrgUnit]] = []
+        for parent in parents:
+            for child in tree.committees.get(parent.issuer_id, []):
+                if parent is root and branch_ids is not None and child.id not in branch_ids:
+                    continue
+                pairs.append((parent, child))
+                branch_of[child.id] = branch_of.get(parent.issuer_id, child.name)
+        if not pairs:
+            break
+        existing = _existing_sub_plans(session, [p.id for p, _ in pairs])
+        todo = [(p, c) for p, c in pairs if (p.id, c.id) not in existing]
+        result.existing += len(pairs) - len(todo)
+        created = _create_sub_plans(session, tree, todo, root_lines)
+        for _, child in todo:
+            name = branch_of[child.id]
+            result.created_by_branch[name] = result.created_by_branch.get(name, 0) + 1
+        result.created += len(created)
+        result.rows_written += _rows_counter.pop("rows", 0)
+        result.requests_created += ensure_requests(session, [p.id for p in created])
+        parents = [
+            plan
+            for plan in list(existing.values()) + created
+            if tree.committees.get(plan.issuer_id)
+        ]
+    result.rows_written += result.created + result.requests_created
+    session.flush()
+    return result
+
+
+_rows_counter: dict[str, int] = {}
+
+
+def _root_deadlines(session: Session, tree_id: int) -> list[PlanDeadline]:
+    return list(session.exec(select(PlanDeadline).where(PlanDeadline.plan_id == tree_id)).all())
+
+
+def _existing_sub_plans(session: Session, parent_ids: list[int]) -> dict[tuple[int, int], Plan]:
+    found: dict[tuple[int, int], Plan] = {}
+    for start in range(0, len(parent_ids), 500):
+        chunk = sorted(set(parent_ids[start : start + 500]))
+        for plan in session.exec(select(Plan).where(Plan.parent_id.in_(chunk))).all():
+            found[(plan.parent_id, plan.issuer_id)] = plan
+    return found
+
+
+def sub_plan_deadline(kind: ReportKind, root_due: date, depth: int) -> tuple[date, date]:
+    """(due date for the sub-plan's units, due date of its own report upward) at ``depth``.
+
+    Reports go up, so each level reports earlier than the one above (DESIGN.md §5). Unit plans
+    go down, so each level's are due one lead later than the level above's.
+    """
+    if kind == ReportKind.sub_plan:
+        lead = get_settings().lead_days_per_level
+        due = next_working_day(root_due + timedelta(days=lead * depth))
+        if depth <= 1:  # the level below the root owes its plan by the date the root wrote
+            return due, root_due
+        return due, next_working_day(root_due + timedelta(days=lead * (depth - 1)))
+    return derive_deadline(root_due, depth + 1), derive_deadline(root_due, depth)
+
+
+def _title_for(parent_title: str, child: OrgUnit) -> str:
+    base = parent_title.split(" trên địa bàn ")[0].rstrip()
+    return f"{base} trên địa bàn {child.name}"
+
+
+def _ward_label(wards: list[OrgUnit]) -> str:
+    kinds = [t for t in WARD_TYPES if any((w.division_type or "").lower() == t for w in wards)]
+    return "Ủy ban nhân dân các " + ", ".join(kinds or ["phường"])
+
+
+def _mapped_assignments(
+    tree: TreeIndex, parent: Plan, parent_rows: list[Assignment], child: OrgUnit
+) -> list[dict]:
+    merged: dict[int, dict] = {}
+
+    def add(unit: OrgUnit, source: Assignment, label: str | None) -> None:
+        if unit.id in merged:  # e.g. Sở KH&ĐT and Sở Tài chính both map to Phòng TC-KH
+            merged[unit.id]["duties"] += "\n" + source.duties
+            return
+        merged[unit.id] = {
+            "unit_id": unit.id,
+            "role": source.role,
+            "requested": not unit.subordinate,
+            "position": len(merged),
+            "group_label": label,
+            "duties": source.duties,
+        }
+
+    for source in parent_rows:
+        unit = tree.units.get(source.unit_id)
+        if unit is None:
+            continue
+        if unit.id == child.id:
+            wards = tree.committees.get(child.id, [])
+            for ward in wards:
+                add(ward, source, _ward_label(wards))
+            if not wards:
+                add(child, source, None)
+        elif unit.parent_id == parent.issuer_id and unit.kind != UnitKind.committee:
+            twin = tree.counterpart(unit, child)
+            if twin is not None:
+                add(twin, source, None)
+    return list(merged.values())
+
+
+def _create_sub_plans(
+    session: Session,
+    tree: TreeIndex,
+    todo: list[tuple[Plan, OrgUnit]],
+    root_lines: list[PlanDeadline],
+) -> list[Plan]:
+    if not todo:
+        return []
+    parent_ids = sorted({p.id for p, _ in todo})
+    sections = _by_plan(session, PlanSection, parent_ids, PlanSection.position)
+    assignments = _by_plan(session, Assignment, parent_ids, Assignment.position)
+    rows = []
+    for parent, child in todo:
+        agency = tree.standing_agency(child)
+        rows.append(
+            {
+                "number": None,
+                "kind": parent.kind,
+                "year": parent.year,
+                "title": _title_for(parent.title, child),
+                "issuer_id": child.id,
+                "standing_agency_id": agency.id if agency else None,
+                "parent_id": parent.id,
+                "root_id": parent.root_id or parent.id,
+                "depth": parent.depth + 1,
+                "status": State.drafted,
+                "version": 1,
+                "signature_block": SIGNATURE_BLOCK,
+                "recipients": [],
+                "preamble": _preamble(session, tree, parent),
+            }
+        )
+    _insert(session, Plan, rows)
+    new = _existing_sub_plans(session, parent_ids)
+    created = [new[(p.id, c.id)] for p, c in todo]
+    section_rows, assignment_rows, deadline_rows = [], [], []
+    for (parent, child), plan in zip(todo, created, strict=True):
+        for s in sections.get(parent.id, []):
+            section_rows.append(
+                {
+                    "plan_id": plan.id,
+                    "part": s.part,
+                    "position": s.position,
+                    "number": s.number,
+                    "title": s.title,
+                    "body": s.body,
+                    "items": list(s.items or []),
+                }
+            )
+        for a in _mapped_assignments(tree, parent, assignments.get(parent.id, []), child):
+            assignment_rows.append({"plan_id": plan.id, **a})
+        for line in root_lines:
+            due, upward = sub_plan_deadline(ReportKind(line.kind), line.due_on, plan.depth)
+            deadline_rows.append(
+                {
+                    "plan_id": plan.id,
+                    "kind": line.kind,
+                    "period": line.period,
+                    "due_on": due,
+                    "upward_due_on": upward,
+                    "recipient_id": plan.standing_agency_id,
+                }
+            )
+    _insert(session, PlanSection, section_rows)
+    _insert(session, Assignment, assignment_rows)
+    _insert(session, PlanDeadline, deadline_rows)
+    _rows_counter["rows"] = len(section_rows) + len(assignment_rows) + len(deadline_rows)
+    return created
+
+
+def _preamble(session: Session, tree: TreeIndex, parent: Plan) -> str:
+    issuer = tree.units.get(parent.issuer_id) or session.get(OrgUnit, parent.issuer_id)
+    number = parent.number or "…/KH-UBND"
+    when = parent.issued_on.strftime("%d/%m/%Y") if parent.issued_on else "…"
+    return f"Thực hiện Kế hoạch số {number} ngày {when} của UBND {issuer.name}"
+
+
+def _by_plan(session: Session, model, plan_ids: list[int], order) -> dict[int, list]:
+    grouped: dict[int, list] = defaultdict(list)
+    for start in range(0, len(plan_ids), 500):
+        chunk = plan_ids[start : start + 500]
+        for row in session.exec(select(model).where(model.plan_id.in_(chunk)).order_by(order)):
+            grouped[row.plan_id].append(row)
+    return grouped
+
+
+def _insert(session: Session, model, rows: list[dict]) -> None:
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(model), rows[start : start + 2000])
+
+
+__all__ = ["CascadeResult", "cascade_plan", "sub_plan_deadline"]

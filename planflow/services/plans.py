@@ -1,0 +1,104 @@
+"""Issuing a plan: its guards, then its report requests created and issued with it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+from sqlalchemy import insert
+from sqlmodel import Session, select
+
+from planflow.models import Assignment, Plan, PlanDeadline, ReportRequest, State
+from planflow.services import notify
+from planflow.states import NotFound, fire, fire_many
+
+
+@dataclass(frozen=True)
+class IssueResult:
+    plan_id: int
+    requests_created: int
+    requests_issued: int
+
+
+def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> Plan:
+    """The plan with this id, or NotFound."""
+    plan = session.get(Plan, plan_id, with_for_update=lock)
+    if plan is None:
+        raise NotFound(f"plan {plan_id} does not exist")
+    return plan
+
+
+def ensure_requests(session: Session, plan_ids: list[int]) -> int:
+    """Create the missing requests of these plans: assigned unit × reporting-regime line.
+
+    A unit never owes a report to itself, so the recipient (the standing agency) and the
+    issuer get none. Existing requests are left as they are; returns how many were created.
+    """
+    if not plan_ids:
+        return 0
+    plans = {p.id: p for p in session.exec(select(Plan).where(Plan.id.in_(plan_ids))).all()}
+    deadlines: dict[int, list[PlanDeadline]] = {}
+    for d in session.exec(select(PlanDeadline).where(PlanDeadline.plan_id.in_(plan_ids))).all():
+        deadlines.setdefault(d.plan_id, []).append(d)
+    existing = set(
+        session.execute(
+            select(
+                ReportRequest.plan_id, ReportRequest.unit_id, ReportRequest.kind, ReportRequest.period
+            ).where(ReportRequest.plan_id.in_(plan_ids))
+        ).all()
+    )
+    rows = []
+    assignments = session.execute(
+        select(Assignment.plan_id, Assignment.unit_id)
+        .where(Assignment.plan_id.in_(plan_ids))
+        .order_by(Assignment.plan_id, Assignment.position)
+    ).all()
+    for plan_id, unit_id in assignments:
+        plan = plans[plan_id]
+        for line in deadlines.get(plan_id, []):
+            recipient = line.recipient_id or plan.standing_agency_id
+            if unit_id in (recipient, plan.issuer_id):
+                continue
+            key = (plan_id, unit_id, line.kind, line.period)
+            if key in existing:
+                continue
+            existing.add(key)
+            rows.append(
+                {
+                    "plan_id": plan_id,
+                    "unit_id": unit_id,
+                    "kind": line.kind,
+                    "period": line.period,
+                    "deadline": line.due_on,
+                    "recipient_id": recipient,
+                    "status": State.drafted,
+                    "late": False,
+                    "overdue": False,
+                    "version": 1,
+                }
+            )
+    for start in range(0, len(rows), 2000):
+        session.execute(insert(ReportRequest), rows[start : start + 2000])
+    return len(rows)
+
+
+def issue_plan(
+    *, session: Session, plan_id: int, actor: str, at: datetime | None = None
+) -> IssueResult:
+    """Issue a drafted plan (guards: number, date, signer, an assignment, parent issued).
+
+    Its report requests are created if missing and issued with it, and every assigned unit is
+    notified, all in the caller's transaction.
+    """
+    plan = get_plan(session, plan_id, lock=True)
+    fire(session, plan, "issue", actor=actor, at=at)
+    created = ensure_requests(session, [plan_id])
+    drafted = session.exec(
+        select(ReportRequest.id).where(
+            ReportRequest.plan_id == plan_id, ReportRequest.status == State.drafted
+        )
+    ).all()
+    issued = fire_many(session, ReportRequest, list(drafted), "issue", actor=actor, at=at)
+    notify.plan_issued(session, plan_id=plan_id)
+    session.flush()
+    return IssueResult(plan_id=plan_id, requests_created=created, requests_issued=len(issued))

@@ -1,0 +1,129 @@
+"""Submission validation: every rule refuses bad input with the field and why, changing nothing."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func, select
+from sqlmodel import Session
+
+from planflow.models import IndicatorValue, Report, ReportRequest, State, TransitionLog
+from planflow.services.catalogue import load_indicators
+from planflow.services.reporting import acknowledge, return_report, submit_report
+from planflow.states import IllegalTransition, ValidationFailed, fire
+from tests import factories as f
+
+
+@pytest.fixture
+def request_id(session: Session) -> int:
+    load_indicators(session=session)
+    ward = f.unit(session, "Phường Vạn Phúc", code="09552")
+    plan = f.plan(session, ward)
+    row = f.request(session, plan, ward, deadline=date(2099, 5, 20))
+    fire(session, row, "issue", actor="op")
+    session.commit()
+    return row.id
+
+
+def _snapshot(session: Session) -> tuple:
+    count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    row = session.get(ReportRequest, 1)
+    session.refresh(row)
+    return (count(Report), count(IndicatorValue), count(TransitionLog), row.status, row.version)
+
+
+BAD = [
+    ({"HD-TT-NG": {"male": -1, "female": 2}}, "figures.HD-TT-NG.male: must not be negative"),
+    ({"HD-TT-NG": {"male": 1.5, "female": 2}}, "figures.HD-TT-NG.male: must be a whole number"),
+    ({"HD-TT-NG": {"male": "7", "female": 2}}, "figures.HD-TT-NG.male: must be a whole number"),
+    ({"HD-TT-NG": {"male": True, "female": 2}}, "figures.HD-TT-NG.male: must be a whole number"),
+    ({"HD-TT-NG": {"male": 3, "female": 4, "total": 8}}, "female 4 + male 3 = 7, not total 8"),
+    ({"HD-TT-NG": {"male": 3}}, "give both male and female"),
+    ({"HD-TT-NG": {"total": 9}}, "total 9 given without male and female"),
+    ({"NQ28-2.1": {"numerator": 120, "denominator": 100}}, "numerator: 120 exceeds denominator"),
+    ({"NQ28-2.1": {"numerator": 12}}, "give both numerator and denominator"),
+    ({"HD-TT-SK": {"male": 1}}, "figures.HD-TT-SK.male: not a field of this count indicator"),
+    ({"XX-99": {"total": 1}}, "figures.XX-99: unknown indicator code"),
+]
+
+
+@pytest.mark.parametrize("figures,message", BAD)
+def test_bad_figures_are_refused_and_change_nothing(
+    session: Session, request_id: int, figures: dict, message: str
+) -> None:
+    before = _snapshot(session)
+    with pytest.raises(ValidationFailed) as err:
+        submit_report(session=session, request_id=request_id, figures=figures, actor="ward")
+    assert message in str(err.value)
+    assert f"report request {request_id}" in str(err.value)
+    session.rollback()
+    assert _snapshot(session) == before
+
+
+def test_wrong_period_or_unit_is_refused(session: Session, request_id: int) -> None:
+    before = _snapshot(session)
+    with pytest.raises(ValidationFailed, match="period: '2025' does not match .* '2025-H1'"):
+        submit_report(
+            session=session, request_id=request_id, figures={}, actor="w", period="2025"
+        )
+    with pytest.raises(ValidationFailed, match="unit: '00001' does not match .* '09552'"):
+        submit_report(
+            session=session, request_id=request_id, figures={}, actor="w", unit_code="00001"
+        )
+    session.rollback()
+    assert _snapshot(session) == before
+
+
+def test_unknown_request_is_not_found(session: Session, request_id: int) -> None:
+    from planflow.states import NotFound
+
+    with pytest.raises(NotFound, match="report request 999"):
+        submit_report(session=session, request_id=999, figures={}, actor="w")
+
+
+def test_valid_submission_is_stored_and_total_is_derived(
+    session: Session, request_id: int
+) -> None:
+    acknowledge(session=session, request_id=request_id, actor="Phường Vạn Phúc")
+    report = submit_report(
+        session=session,
+        request_id=request_id,
+        figures={"HD-TT-NG": {"male": 3, "female": 4}, "HD-TT-SK": {"total": 0}},
+        narrative={"results": "Đã tổ chức 2 hội nghị"},
+        actor="Phường Vạn Phúc",
+        unit_code="09552",
+        period="2025-H1",
+    )
+    session.commit()
+    values = {
+        v.indicator_code: (v.male, v.female, v.total)
+        for v in session.exec(select(IndicatorValue)).scalars()
+    }
+    assert values == {"HD-TT-NG": (3, 4, 7), "HD-TT-SK": (None, None, 0)}
+    assert report.narrative == {"results": "Đã tổ chức 2 hội nghị"}
+    assert session.get(ReportRequest, request_id).status == State.submitted
+
+
+def test_returned_report_can_be_resubmitted_replacing_its_figures(
+    session: Session, request_id: int
+) -> None:
+    submit_report(
+        session=session, request_id=request_id, figures={"HD-TT-SK": {"total": 5}}, actor="w"
+    )
+    return_report(
+        session=session, request_id=request_id, reason="Thiếu số liệu tách biệt giới",
+        actor="Phòng LĐTBXH",
+    )
+    with pytest.raises(IllegalTransition):
+        return_report(session=session, request_id=request_id, reason="again", actor="x")
+    submit_report(
+        session=session,
+        request_id=request_id,
+        figures={"HD-TT-NG": {"male": 1, "female": 1}},
+        actor="w",
+    )
+    session.commit()
+    codes = [v.indicator_code for v in session.exec(select(IndicatorValue)).scalars()]
+    assert codes == ["HD-TT-NG"]
+    assert session.scalar(select(func.count()).select_from(Report)) == 1
