@@ -7,6 +7,7 @@ to run every database test on PostgreSQL too; each test gets its own schema, dro
 from __future__ import annotations
 
 import os
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -18,6 +19,16 @@ from sqlalchemy.engine import Engine
 from sqlmodel import Session
 
 from planflow.config.db import create_schema
+
+# Prefect keeps its own state under PREFECT_HOME: a temporary folder, never the repo or ~/.prefect.
+os.environ["PREFECT_HOME"] = tempfile.mkdtemp(prefix="planflow-prefect-")
+for _key, _value in {
+    "DO_NOT_TRACK": "1",
+    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
+    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
+    "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "WARNING",
+}.items():
+    os.environ.setdefault(_key, _value)
 
 POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])

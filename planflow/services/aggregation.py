@@ -95,15 +95,22 @@ class AggregationResult:
 
 
 def aggregate_period(
-    *, session: Session, plan_id: int, kind: ReportKind, period: str, actor: str
+    *,
+    session: Session,
+    plan_id: int,
+    kind: ReportKind,
+    period: str,
+    actor: str,
+    only_top: bool = False,
 ) -> AggregationResult:
-    """Aggregate every compiling committee under ``plan_id`` (itself included), deepest first."""
+    """Aggregate every compiling committee under ``plan_id`` (itself included), deepest first;
+    ``only_top`` compiles just ``plan_id``'s issuer from what its children already compiled."""
     top = get_plan(session, plan_id)
     tree_plans = session.exec(
         select(Plan).where((Plan.root_id == top.tree_id) | (Plan.id == top.tree_id))
     ).all()
     by_id = {p.id: p for p in tree_plans}
-    wanted = _descendants(by_id, top.id)
+    wanted = {top.id} if only_top else _descendants(by_id, top.id)
     compiling = set(
         session.exec(
             select(ReportRequest.plan_id)

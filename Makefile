@@ -1,0 +1,23 @@
+# planflow: two commands, each creating or reusing the local virtual environment .venv
+VENV   ?= .venv
+PYTHON ?= python3
+STAMP  := $(VENV)/.installed-stamp
+
+.PHONY: demo test bench clean
+
+$(STAMP): pyproject.toml
+	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
+	$(VENV)/bin/python -m pip install --quiet --disable-pip-version-check -e '.[test]'
+	@touch $(STAMP)
+
+demo: $(STAMP)
+	$(VENV)/bin/planflow demo
+
+test: $(STAMP)
+	$(VENV)/bin/python -m pytest -q
+
+bench: $(STAMP)
+	$(VENV)/bin/planflow bench
+
+clean:
+	rm -rf $(VENV) .pytest_cache

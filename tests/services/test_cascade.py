@@ -1,0 +1,167 @@
+"""Cascading the Hà Nội 2025 plan over the real three-tier tree."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from planflow.models import (
+    Assignment,
+    Level,
+    OrgUnit,
+    Plan,
+    PlanDeadline,
+    ReportKind,
+    ReportRequest,
+    UnitKind,
+)
+from planflow.services import hierarchy
+from planflow.services.cascade import cascade_plan
+from tests import factories as f
+
+# city department → the district division that mirrors it (Hà Đông's plan 70/KH-UBND names them)
+COUNTERPARTS = {
+    "Sở Lao động - Thương binh và Xã hội": "Phòng Lao động - Thương binh và Xã hội quận Hà Đông",
+    "Sở Nội vụ": "Phòng Nội vụ quận Hà Đông",
+    "Sở Tư pháp": "Phòng Tư pháp quận Hà Đông",
+    "Sở Giáo dục và Đào tạo": "Phòng Giáo dục và Đào tạo quận Hà Đông",
+    "Sở Y tế": "Phòng Y tế quận Hà Đông",
+    "Sở Thông tin và Truyền thông": "Phòng Văn hóa và Thông tin quận Hà Đông",
+    "Sở Văn hóa và Thể thao": "Phòng Văn hóa và Thông tin quận Hà Đông",
+    "Sở Kế hoạch và Đầu tư": "Phòng Tài chính - Kế hoạch quận Hà Đông",
+    "Sở Tài chính": "Phòng Tài chính - Kế hoạch quận Hà Đông",
+    "Hội Liên hiệp Phụ nữ": "Hội Liên hiệp Phụ nữ quận Hà Đông",
+    "Ủy ban Mặt trận Tổ quốc Việt Nam": "Ủy ban Mặt trận Tổ quốc Việt Nam quận Hà Đông",
+}
+
+
+def _count(session: Session, model, *where) -> int:
+    return session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+@pytest.fixture
+def hanoi(session: Session) -> Plan:
+    hierarchy.load_units(session=session, province="Hà Nội", tiers=3)
+    plan = f.hanoi_plan(session)
+    session.commit()
+    return plan
+
+
+def _sub_plan(session: Session, root: Plan, code: str) -> Plan:
+    return session.exec(
+        select(Plan).join(OrgUnit, OrgUnit.id == Plan.issuer_id).where(
+            OrgUnit.code == code, Plan.root_id == root.id
+        )
+    ).one()
+
+
+def test_cascade_gives_one_sub_plan_per_district_and_ward(session: Session, hanoi: Plan) -> None:
+    result = cascade_plan(session=session, plan_id=hanoi.id)
+    session.commit()
+    districts = _count(session, OrgUnit, OrgUnit.level == Level.district,
+                       OrgUnit.kind == UnitKind.committee)
+    wards = _count(session, OrgUnit, OrgUnit.level == Level.ward)
+    assert (districts, wards) == (30, 526)
+    assert result.created == districts + wards
+    assert _count(session, Plan, Plan.root_id == hanoi.id, Plan.depth == 1) == 30
+    assert _count(session, Plan, Plan.root_id == hanoi.id, Plan.depth == 2) == 526
+    assert len(result.created_by_branch) == 30
+    assert result.created_by_branch["Quận Hà Đông"] == 1 + 15  # the district and its wards
+
+
+def test_counterparts_and_wards_of_ha_dong(session: Session, hanoi: Plan) -> None:
+    cascade_plan(session=session, plan_id=hanoi.id)
+    ha_dong = _sub_plan(session, hanoi, "268")
+    rows = session.exec(
+        select(Assignment, OrgUnit).join(OrgUnit, OrgUnit.id == Assignment.unit_id).where(
+            Assignment.plan_id == ha_dong.id
+        )
+    ).all()
+    assigned = {unit.name: a for a, unit in rows}
+    city_units = {
+        a.unit_id for a in session.exec(select(Assignment).where(Assignment.plan_id == hanoi.id))
+    }
+    for unit_id in city_units:
+        unit = session.get(OrgUnit, unit_id)
+        if unit.kind == UnitKind.committee or unit.role_key in ("statistics",):
+            continue
+        expected = next(v for k, v in COUNTERPARTS.items() if unit.name.startswith(k))
+        assert expected in assigned, f"{unit.name} should map to {expected}"
+    assert assigned["Hội Liên hiệp Phụ nữ quận Hà Đông"].requested is True  # đề nghị
+    assert assigned["Phòng Nội vụ quận Hà Đông"].requested is False  # yêu cầu
+    # Sở KH&ĐT and Sở Tài chính both land on Phòng Tài chính - Kế hoạch, duties merged
+    finance = assigned["Phòng Tài chính - Kế hoạch quận Hà Đông"].duties
+    assert "Sở Kế hoạch và Đầu tư" in finance and "Sở Tài chính" in finance
+    wards = [a for a, unit in rows if unit.kind == UnitKind.committee]
+    assert len(wards) == 15
+    assert {a.group_label for a in wards} == {"Ủy ban nhân dân các phường"}
+    assert "Phường Vạn Phúc" in assigned
+    assert ha_dong.standing_agency_id == assigned[
+        "Phòng Lao động - Thương binh và Xã hội quận Hà Đông"
+    ].unit_id
+
+
+def test_derived_deadlines_level_by_level(session: Session, hanoi: Plan) -> None:
+    cascade_plan(session=session, plan_id=hanoi.id)
+    ha_dong = _sub_plan(session, hanoi, "268")
+    lines = {
+        d.kind: d for d in session.exec(select(PlanDeadline).where(PlanDeadline.plan_id == ha_dong.id))
+    }
+    # 30/5/2025 - 2 levels × 5 days = 20/5 for divisions and wards; 25/5 is a Sunday → 23/5 upward
+    assert (lines[ReportKind.six_month].due_on, lines[ReportKind.six_month].upward_due_on) == (
+        date(2025, 5, 20),
+        date(2025, 5, 23),
+    )
+    assert (lines[ReportKind.annual].due_on, lines[ReportKind.annual].upward_due_on) == (
+        date(2025, 11, 20),
+        date(2025, 11, 25),
+    )
+    # unit plans flow down: the district owes its plan by 15/02 (as written), its wards 5 days later
+    assert lines[ReportKind.sub_plan].upward_due_on == date(2025, 2, 15)
+    assert lines[ReportKind.sub_plan].due_on == date(2025, 2, 20)
+    van_phuc = session.exec(select(OrgUnit).where(OrgUnit.name == "Phường Vạn Phúc")).one()
+    ward_request = session.exec(
+        select(ReportRequest).where(
+            ReportRequest.plan_id == ha_dong.id,
+            ReportRequest.unit_id == van_phuc.id,
+            ReportRequest.kind == ReportKind.six_month,
+        )
+    ).one()
+    assert ward_request.deadline == date(2025, 5, 20)
+    assert ward_request.recipient_id == ha_dong.standing_agency_id
+    # the city plan's own deadlines are never altered by the cascade
+    city_lines = {
+        d.kind: d.due_on
+        for d in session.exec(select(PlanDeadline).where(PlanDeadline.plan_id == hanoi.id))
+    }
+    assert city_lines[ReportKind.six_month] == date(2025, 5, 30)
+
+
+def test_re_running_the_cascade_changes_nothing(session: Session, hanoi: Plan) -> None:
+    cascade_plan(session=session, plan_id=hanoi.id)
+    session.commit()
+    counts = [_count(session, m) for m in (Plan, Assignment, PlanDeadline, ReportRequest)]
+    again = cascade_plan(session=session, plan_id=hanoi.id)
+    session.commit()
+    assert (again.created, again.requests_created, again.existing) == (0, 0, 556)
+    assert [_count(session, m) for m in (Plan, Assignment, PlanDeadline, ReportRequest)] == counts
+
+
+def test_a_unit_added_to_the_tree_gets_just_its_sub_plan(session: Session, hanoi: Plan) -> None:
+    cascade_plan(session=session, plan_id=hanoi.id)
+    session.commit()
+    before = _count(session, Plan)
+    ha_dong = session.exec(select(OrgUnit).where(OrgUnit.code == "268")).one()
+    session.add(
+        OrgUnit(
+            tiers=3, code="99999", name="Phường Thử Nghiệm", level=Level.ward,
+            kind=UnitKind.committee, parent_id=ha_dong.id, depth=2, path=ha_dong.path + "/99999",
+        )
+    )
+    session.commit()
+    again = cascade_plan(session=session, plan_id=hanoi.id)
+    session.commit()
+    assert again.created == 1 and _count(session, Plan) == before + 1
