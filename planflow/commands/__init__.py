@@ -7,3 +7,6 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Mount every command group on ``app``. Each area adds its one line here."""
+    from planflow.commands.units import units_app
+
+    app.add_typer(units_app, name="units")

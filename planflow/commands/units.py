@@ -1,0 +1,179 @@
+"""``planflow units``: load the administrative hierarchy and look at it."""
+
+from __future__ import annotations
+
+import time
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.tree import Tree
+    from sqlmodel import Session
+
+    from planflow.models import OrgUnit
+
+units_app = typer.Typer(
+    help="The administrative hierarchy: committees, agencies and mass organisations.",
+    no_args_is_help=True,
+)
+
+TIERS_HELP = "3: province → district → ward (to 30/6/2025); 2: province → commune (since 1/7/2025)"
+
+
+def _tiers(value: int | None) -> int | None:
+    if value is not None and value not in (2, 3):
+        raise typer.BadParameter(f"must be 3 or 2, not {value}", param_hint="--tiers")
+    return value
+
+
+def _console() -> Console:
+    from rich.console import Console
+
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped or captured: keep long official names on one line
+        console.width = 240
+    return console
+
+
+@units_app.command("load")
+def load(
+    province: str = typer.Option(..., "--province", help='name, GSO code or "all"'),
+    tiers: int = typer.Option(..., "--tiers", help=TIERS_HELP, callback=_tiers),
+    demo_contacts: bool = typer.Option(
+        False, "--demo-contacts", help="give every unit a made-up e-mail, Zalo id and phone"
+    ),
+) -> None:
+    """Load a province's (or all provinces') committees, agencies and mass organisations."""
+    from planflow.config.db import create_schema, get_engine, session_scope
+    from planflow.services.hierarchy import load_units, resolve_provinces
+
+    refs = resolve_provinces(province, tiers)  # fail on a bad name before touching the database
+    engine = get_engine()
+    create_schema(engine)
+    started = time.perf_counter()
+    with session_scope(engine) as session:
+        result = load_units(
+            session=session, province=province, tiers=tiers, demo_contacts=demo_contacts
+        )
+    seconds = time.perf_counter() - started
+    what = refs[0].name if len(refs) == 1 else f"{len(refs)} provinces"
+    console = _console()
+    console.print(
+        f"[bold]{what}[/] ({tiers} tiers): {result.total_created:,} units created, "
+        f"{result.total_existing:,} already there ({result.total_updated:,} updated) "
+        f"in {seconds:.2f} s"
+    )
+    for level, kind, created, existing in result.rows():
+        console.print(f"  {level.value:<9} {kind.value:<10} {created:>6,} new {existing:>6,} kept")
+
+
+@units_app.command("provinces")
+def provinces(tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=_tiers)) -> None:
+    """List the provinces of a tier scheme's official list: code, name and codename."""
+    from planflow.config.hierarchy_data import divisions
+    from planflow.services.hierarchy import list_provinces
+
+    console = _console()
+    source = divisions(tiers).source
+    console.print(
+        f"[dim]{source['package']} {source['version']} (data {source['data_date']}), "
+        f"{tiers} tiers[/]"
+    )
+    for ref in list_provinces(tiers):
+        console.print(f"  {ref.code}  {ref.name}  [dim]{ref.codename}[/]")
+
+
+@units_app.command("tree")
+def tree(
+    code: str | None = typer.Argument(None, help="a unit code (01, 268, 01-labour) or province"),
+    tiers: int | None = typer.Option(None, "--tiers", help=TIERS_HELP, callback=_tiers),
+    depth: int = typer.Option(1, "--depth", min=0, help="levels shown below each unit"),
+) -> None:
+    """Show the loaded tree: every province's counts and first level, or one unit's subtree."""
+    from planflow.config.db import get_engine, session_scope
+    from planflow.services import hierarchy
+    from planflow.states.errors import NotFound
+
+    console = _console()
+    with session_scope(get_engine()) as session:
+        if not _has_tables(session):
+            raise NotFound(_nothing_loaded(tiers))
+        if code is None:
+            roots = hierarchy.loaded_provinces(session, tiers)
+            if not roots:
+                raise NotFound(_nothing_loaded(tiers))
+        else:
+            roots = _find_units(session, code, tiers)
+        for root in roots:
+            console.print(_render(session, root, depth))
+
+
+def _has_tables(session: Session) -> bool:
+    from sqlalchemy import inspect
+
+    return inspect(session.connection()).has_table("org_unit")
+
+
+def _nothing_loaded(tiers: int | None) -> str:
+    scheme = f"{tiers}-tier " if tiers else ""
+    return (
+        f"no {scheme}units loaded yet; run: planflow units load --province NAME "
+        f"--tiers {tiers or 3}"
+    )
+
+
+def _find_units(session: Session, code: str, tiers: int | None) -> list[OrgUnit]:
+    """The unit ``code`` names in each loaded scheme (or the one asked for)."""
+    from planflow.services import hierarchy
+    from planflow.states.errors import NotFound
+
+    found: list[OrgUnit] = []
+    for scheme in [tiers] if tiers else [3, 2]:
+        try:
+            found.append(hierarchy.get_unit(session, scheme, code))
+            continue
+        except NotFound:
+            pass
+        try:
+            ref = hierarchy.find_province(code, scheme)
+            found.append(hierarchy.get_unit(session, scheme, ref.code))
+        except NotFound:
+            pass
+    if not found:
+        which = f"{tiers}-tier " if tiers else ""
+        raise NotFound(f"no loaded unit {code!r} in the {which}tree; see: planflow units tree")
+    return found
+
+
+def _render(session: Session, root: OrgUnit, depth: int) -> Tree:
+    from rich.tree import Tree
+
+    from planflow.services import hierarchy
+
+    counts = ", ".join(
+        f"{level.value} {kind.value} {n:,}"
+        for level, kind, n in hierarchy.tree_summary(session, root)
+    )
+    top = Tree(f"{_label(root)}\n[dim]{root.tiers} tiers · {counts}[/]")
+    nodes = {root.id: top}
+    for unit in hierarchy.subtree(session, root, depth)[1:]:
+        parent = nodes.get(unit.parent_id)
+        if parent is not None:
+            nodes[unit.id] = parent.add(_label(unit))
+    return top
+
+
+def _label(unit: OrgUnit) -> str:
+    from rich.markup import escape
+
+    from planflow.models import UnitKind
+    from planflow.services.hierarchy import standing_role
+
+    label = f"{escape(unit.label)} [dim]{escape(f'[{unit.code}]')}[/]"
+    if unit.kind == UnitKind.mass_org:
+        label += " [dim](mass organisation)[/]"
+    elif unit.kind == UnitKind.agency and unit.role_key == standing_role(unit.tiers, unit.level):
+        label += " [bold](standing agency)[/]"
+    return label

@@ -1,0 +1,85 @@
+"""``planflow units``: load then tree in process; errors through the real entry point."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from planflow import cli
+
+
+@pytest.fixture(scope="module")
+def runner() -> CliRunner:
+    cli._mount()
+    return CliRunner()
+
+
+def planflow(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the installed entry point (``planflow.cli:main``) in a child process."""
+    code = "from planflow.cli import main; main()"
+    return subprocess.run(
+        [sys.executable, "-c", code, *args],
+        capture_output=True,
+        text=True,
+        env=os.environ.copy(),
+        timeout=120,
+        check=False,
+    )
+
+
+def test_load_then_tree_shows_the_official_names(runner: CliRunner) -> None:
+    loaded = runner.invoke(cli.app, ["units", "load", "--province", "Hà Nội", "--tiers", "3"])
+    assert loaded.exit_code == 0, loaded.output
+    assert "Thành phố Hà Nội (3 tiers): 841 units created" in loaded.output
+    assert "526 new" in loaded.output
+
+    summary = runner.invoke(cli.app, ["units", "tree"])
+    assert summary.exit_code == 0, summary.output
+    assert "UBND Thành phố Hà Nội [01]" in summary.output
+    assert "ward committee 526" in summary.output
+    assert "Sở Lao động - Thương binh và Xã hội thành phố Hà Nội [01-labour] (standing agency)" in (
+        summary.output
+    )
+    assert "UBND Quận Hà Đông [268]" in summary.output
+    assert "Phường Vạn Phúc" not in summary.output  # one level only by default
+
+    hadong = runner.invoke(cli.app, ["units", "tree", "268", "--tiers", "3"])
+    assert hadong.exit_code == 0, hadong.output
+    assert "Phòng Tài chính - Kế hoạch quận Hà Đông" in hadong.output
+    assert "UBND Phường Vạn Phúc [09544]" in hadong.output
+
+
+def test_load_is_idempotent_from_the_command_line(runner: CliRunner) -> None:
+    args = ["units", "load", "--province", "ha noi", "--tiers", "2", "--demo-contacts"]
+    assert runner.invoke(cli.app, args).exit_code == 0
+    again = runner.invoke(cli.app, args)
+    assert again.exit_code == 0, again.output
+    assert "0 units created, 139 already there (0 updated)" in again.output
+
+
+def test_provinces_lists_the_valid_names(runner: CliRunner) -> None:
+    listed = runner.invoke(cli.app, ["units", "provinces", "--tiers", "2"])
+    assert listed.exit_code == 0, listed.output
+    assert "01  Thành phố Hà Nội" in listed.output
+    assert "66  Tỉnh Đắk Lắk" in listed.output
+    assert "vietnam-provinces 2025." in listed.output
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (["units", "load", "--province", "Atlantis", "--tiers", "3"], "no province 'Atlantis'"),
+        (["units", "load", "--province", "01", "--tiers", "4"], "must be 3 or 2"),
+        (["units", "tree"], "no units loaded yet"),
+    ],
+)
+def test_errors_print_one_line_and_exit_non_zero(args: list[str], message: str) -> None:
+    done = planflow(*args)
+    assert done.returncode != 0
+    assert "Traceback" not in done.stderr + done.stdout
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and message in lines[0], done.stderr
