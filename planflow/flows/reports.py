@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
@@ -39,10 +41,14 @@ class AggregationSummary(BaseModel):
 
 
 @flow(name="record-acknowledgement")
-def record_acknowledgement_flow(request_id: int, actor: str) -> str:
+def record_acknowledgement_flow(
+    request_id: int, actor: str, received_at: datetime | None = None
+) -> str:
     """Record that a unit received its report request (e.g. a paper receipt arrived)."""
     with unit_of_work() as session:
-        row = reporting_service.acknowledge(session=session, request_id=request_id, actor=actor)
+        row = reporting_service.acknowledge(
+            session=session, request_id=request_id, actor=actor, at=received_at
+        )
         return row.status
 
 
@@ -54,8 +60,10 @@ def record_submission_flow(
     narrative: dict[str, str] | None = None,
     unit_code: str | None = None,
     period: str | None = None,
+    received_at: datetime | None = None,
 ) -> str:
-    """Record a unit's report: validated, or refused with the field and the reason."""
+    """Record a unit's report: validated, or refused with the field and the reason.
+    ``received_at``: when a paper letter arrived (default now); it decides 'late'."""
     plain = {code: f.model_dump(exclude_none=True) for code, f in figures.items()}
     with unit_of_work() as session:
         reporting_service.submit_report(
@@ -66,6 +74,7 @@ def record_submission_flow(
             actor=actor,
             unit_code=unit_code,
             period=period,
+            at=received_at,
         )
     return "submitted"
 

@@ -106,7 +106,12 @@ def cascade_plan(
                 branch_of[child.id] = branch_of.get(parent.issuer_id, child.name)
         if not pairs:
             break
-        existing = _existing_sub_plans(session, [p.id for p, _ in pairs])
+        wanted = {(p.id, c.id) for p, c in pairs}
+        existing = {
+            key: plan
+            for key, plan in _existing_sub_plans(session, [p.id for p, _ in pairs]).items()
+            if key in wanted
+        }
         todo = [(p, c) for p, c in pairs if (p.id, c.id) not in existing]
         result.existing += len(pairs) - len(todo)
         created = _create_sub_plans(session, tree, todo, root_lines)

@@ -1,0 +1,151 @@
+"""The real flows, run under Prefect's test server, and the artifacts they publish."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import Session, select
+
+from planflow.flows.plans import cascade_plan_flow, issue_plan_flow, reconcile_flow
+from planflow.flows.reports import (
+    FigureInput,
+    aggregate_period_flow,
+    record_acknowledgement_flow,
+    record_submission_flow,
+)
+from planflow.models import OrgUnit, Plan, ReportKind, ReportRequest, State
+from planflow.services import hierarchy
+from planflow.services.catalogue import load_indicators
+from tests import factories as f
+from tests.flows.conftest import artifact_table
+
+pytestmark = pytest.mark.flows
+
+
+@pytest.fixture
+def hanoi(engine) -> int:
+    with Session(engine) as s:
+        hierarchy.load_units(session=s, province="Hà Nội", tiers=3)
+        load_indicators(session=s)
+        plan = f.hanoi_plan(s, issue=False)
+        s.commit()
+        return plan.id
+
+
+def _count(engine, model, *where) -> int:
+    with Session(engine) as s:
+        return s.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_issue_flow_issues_cascades_and_publishes(engine, hanoi: int) -> None:
+    summary = issue_plan_flow(hanoi, actor="Sở LĐTBXH")
+    assert summary.issued and summary.sub_plans_created == 556
+    assert summary.requests_issued == _count(
+        engine, ReportRequest, ReportRequest.plan_id == hanoi, ReportRequest.status == State.issued
+    )
+    table = artifact_table(f"cascade-plan-{hanoi}")
+    assert len(table) == 30
+    assert {"unit": "Quận Hà Đông", "sub_plans_created": 16} in table
+
+
+def test_cascade_killed_midway_is_finished_by_a_re_run(
+    engine, hanoi: int, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from planflow.services import cascade as service
+
+    with Session(engine) as s:
+        from planflow.states import fire
+
+        fire(s, s.get(Plan, hanoi), "issue", actor="op")
+        s.commit()
+    real = service.cascade_plan
+    calls = {"n": 0}
+
+    def crash_after_five(**kwargs):
+        calls["n"] += 1
+        if calls["n"] > 5:
+            raise RuntimeError("injected crash after 5 batches")
+        return real(**kwargs)
+
+    monkeypatch.setattr(service, "cascade_plan", crash_after_five)
+    with pytest.raises(RuntimeError, match="injected crash"):
+        cascade_plan_flow(hanoi)
+    partial = _count(engine, Plan, Plan.root_id == hanoi)
+    assert 0 < partial < 556
+    monkeypatch.setattr(service, "cascade_plan", real)
+    summary = cascade_plan_flow(hanoi)
+    assert summary.created == 556 - partial and summary.existing == partial
+    assert _count(engine, Plan, Plan.root_id == hanoi) == 556
+    with Session(engine) as s:
+        pairs = s.exec(select(Plan.parent_id, Plan.issuer_id).where(Plan.root_id == hanoi)).all()
+    assert len(pairs) == len(set(pairs))  # no duplicates
+    assert reconcile_flow() == []  # nothing left for the scheduled reconcile
+
+
+def test_record_and_aggregate_flows_publish_completeness(engine, hanoi: int) -> None:
+    issue_plan_flow(hanoi, actor="op")
+    with Session(engine) as s:
+        ha_dong = s.exec(
+            select(Plan).join(OrgUnit, OrgUnit.id == Plan.issuer_id).where(OrgUnit.code == "268")
+        ).one()
+        plan_id = ha_dong.id
+        ha_dong.number, ha_dong.signer_name = "70/KH-UBND", "Trần Thị Lương An"
+        ha_dong.issued_on = datetime(2025, 2, 17).date()
+        s.add(ha_dong)
+        s.commit()
+    issue_plan_flow(plan_id, actor="UBND quận Hà Đông", cascade=False)
+    with Session(engine) as s:
+        requests = s.exec(
+            select(ReportRequest, OrgUnit)
+            .join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
+            .where(ReportRequest.plan_id == plan_id, ReportRequest.kind == ReportKind.six_month)
+            .order_by(OrgUnit.code)
+        ).all()
+    wards = [(r.id, u) for r, u in requests if u.level == "ward"]
+    assert len(wards) == 15
+    first, second = wards[0], wards[1]
+    assert record_acknowledgement_flow(first[0], actor=first[1].name) == State.acknowledged
+    record_submission_flow(
+        first[0],
+        {"HD-TT-NG": FigureInput(male=12, female=30), "NQ28-3.2": FigureInput(numerator=4, denominator=5)},
+        actor=first[1].name,
+        unit_code=first[1].code,
+        period="2025-H1",
+        received_at=datetime(2025, 5, 19, 9, 0, tzinfo=UTC),
+    )
+    record_submission_flow(
+        second[0], {"HD-TT-NG": FigureInput(male=3, female=2, total=5)}, actor=second[1].name,
+        received_at=datetime(2025, 5, 26, 9, 0, tzinfo=UTC),
+    )
+    summary = aggregate_period_flow(hanoi, ReportKind.six_month, "2025-H1", actor="Sở LĐTBXH")
+    assert summary.aggregated_requests == 2
+    completeness = {row["unit"]: row for row in artifact_table(
+        f"completeness-{hanoi}-six-month-2025-h1"
+    )}
+    row = completeness["UBND Quận Hà Đông"]
+    assert (row["on_time"], row["late"]) == (1, 1)
+    assert row["missing"] == row["expected"] - 2
+    assert row["late_units"] == f"UBND {second[1].name}"
+    figures = {r["code"]: r for r in artifact_table(f"compiled-figures-{hanoi}-six-month-2025-h1")}
+    assert (figures["HD-TT-NG"]["female"], figures["HD-TT-NG"]["male"]) == (32, 15)
+    assert figures["NQ28-3.2"]["value"] == 80.0 and figures["NQ28-3.2"]["status"] == "met"
+
+
+def test_refused_submission_fails_the_flow_and_changes_nothing(engine, hanoi: int) -> None:
+    issue_plan_flow(hanoi, actor="op", cascade=False)
+    with Session(engine) as s:
+        request_id = s.exec(
+            select(ReportRequest.id).where(ReportRequest.plan_id == hanoi)
+        ).first()
+    from planflow.states import ValidationFailed
+
+    with pytest.raises(ValidationFailed, match="figures.HD-TT-NG: female 2 \\+ male 1 = 3"):
+        record_submission_flow(
+            request_id, {"HD-TT-NG": FigureInput(male=1, female=2, total=4)}, actor="x"
+        )
+    with Session(engine) as s:
+        assert s.get(ReportRequest, request_id).status == State.issued
+
+
