@@ -63,6 +63,10 @@ def _mount() -> None:
 
 def main() -> None:
     """Entry point: run the app, turning planflow errors into one line on stderr."""
+    from planflow.flows.runtime import prefect_env_defaults
+
+    # before Prefect is imported: its settings are read once; `serve` keeps INFO on the console
+    prefect_env_defaults(quiet="serve" not in sys.argv[1:2])
     _mount()
     try:
         app(standalone_mode=False)

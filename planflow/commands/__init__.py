@@ -7,6 +7,10 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Mount every command group on ``app``. Each area adds its one line here."""
+    from planflow.commands import ops
+    from planflow.commands.plans import plan_app
     from planflow.commands.units import units_app
 
     app.add_typer(units_app, name="units")
+    app.add_typer(plan_app, name="plan")
+    ops.register(app)

@@ -1,0 +1,70 @@
+"""Operator commands: status, serve, demo, bench."""
+
+from __future__ import annotations
+
+import json
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+
+def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
+    """Plans and report requests by state, per plan tree."""
+    from sqlmodel import Session
+
+    from planflow.config.db import create_schema, get_engine
+    from planflow.services.status import status_summary
+
+    engine = get_engine()
+    create_schema(engine)
+    with Session(engine) as session:
+        summary = status_summary(session)
+    if as_json:
+        typer.echo(json.dumps(summary, ensure_ascii=False, indent=2))
+        return
+    console = Console()
+    if not summary:
+        console.print("no plans yet: run `planflow demo` or `planflow plan import FILE --save`")
+        return
+    for tree in summary:
+        table = Table(title=f"plan {tree['plan_id']} {tree['number'] or '(no number)'} "
+                      f"{tree['issuer']} {tree['year']}: {tree['status']}")
+        table.add_column("what")
+        states = ["drafted", "issued", "acknowledged", "submitted", "aggregated", "cancelled"]
+        for state in states:
+            table.add_column(state, justify="right")
+        table.add_row("plans", *(str(tree["plans_by_state"].get(s, 0)) for s in states))
+        for kind, by_state in sorted(tree["requests_by_kind_and_state"].items()):
+            table.add_row(f"requests: {kind}", *(str(by_state.get(s, 0)) for s in states))
+        console.print(table)
+
+
+def serve() -> None:
+    """Register every deployment with the Prefect server in PREFECT_API_URL and serve them."""
+    import os
+
+    from planflow.flows.runtime import prefect_env_defaults
+
+    if not os.environ.get("PREFECT_API_URL"):
+        raise typer.BadParameter(
+            "PREFECT_API_URL is not set: start `prefect server start` and export "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api first", param_hint="environment"
+        )
+    prefect_env_defaults()
+    from planflow.flows.deployments import serve_all
+
+    serve_all()
+
+
+def demo(seed: int = typer.Option(2025, help="seed of the simulated units' behaviour")) -> None:
+    """Run the full cycle on the configured database (default: a local SQLite file)."""
+    from planflow.demo import run_demo
+
+    run_demo(seed=seed)
+
+
+def register(app: typer.Typer) -> None:
+    app.command("status")(status)
+    app.command("serve")(serve)
+    app.command("demo")(demo)

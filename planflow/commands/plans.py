@@ -1,0 +1,89 @@
+"""``planflow plan``: plans as documents; ``import`` reads a plan's text into the structure."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+if TYPE_CHECKING:
+    from planflow.documents.importer import ImportedPlan
+
+plan_app = typer.Typer(help="Plans (Kế hoạch, Chương trình) as documents.", no_args_is_help=True)
+
+TIERS_HELP = "3: province → district → ward (to 30/6/2025); 2: province → commune (since 1/7/2025)"
+
+
+def _tiers(value: int) -> int:
+    if value not in (2, 3):
+        raise typer.BadParameter(f"must be 3 or 2, not {value}", param_hint="--tiers")
+    return value
+
+
+@plan_app.command("import")
+def import_(
+    file: Path = typer.Argument(..., help="the plan as UTF-8 text (.txt) or Word (.docx)"),
+    as_json: bool = typer.Option(False, "--json", help="print the structure as JSON"),
+    save: bool = typer.Option(False, "--save", help="store it as a drafted plan"),
+    tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=_tiers),
+) -> None:
+    """Read a plan's text and show its structure; with --save, store it as a drafted plan."""
+    from planflow.config.db import create_schema, get_engine, session_scope
+    from planflow.documents.importer import import_plan, save_plan
+
+    engine = get_engine()
+    create_schema(engine)
+    with session_scope(engine) as session:
+        imported = import_plan(session=session, text_or_path=file, tiers=tiers)
+        plan_id = save_plan(session=session, imported=imported).id if save else None
+    if as_json:
+        data = imported.to_dict()
+        if save:
+            data["plan_id"] = plan_id
+        typer.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _summary(imported)
+    if plan_id is not None:
+        typer.echo(f"saved as plan {plan_id} (drafted)")
+
+
+def _summary(imported: ImportedPlan) -> None:
+    from rich.console import Console
+    from rich.table import Table
+
+    console = Console(highlight=False)
+    if not console.is_terminal:  # piped or captured: keep long names on one line
+        console.width = 200
+    d = imported.to_dict()
+    issuer = f"{d['issuer'] or '?'} ({d['issuer_code'] or 'not resolved'})"
+    when = d["issued_on"] or "no date"
+    console.print(f"[bold]{d['number'] or 'no number'}[/] {d['kind']} · {issuer} · {d['place']}, {when}")
+    console.print(f"{d['title']} ({d['year']})")
+    if d["parent_plan"]:
+        parent = d["parent_plan"]
+        console.print(f"implements {parent['number']} of {parent['date']} ({parent['issuer']})")
+    blocks = len({a["block"] for a in d["assignments"]})
+    resolved = sum(1 for a in d["assignments"] if a["unit_code"])
+    console.print(
+        f"purpose {len(d['purpose'])} · sections {len(d['sections'])} · blocks {blocks} · "
+        f"assignments {len(d['assignments'])} ({resolved} resolved) · "
+        f"recipients {len(d['recipients'])}"
+    )
+    table = Table("report", "due", "to", "code", "from", title="reporting regime")
+    for line in d["deadlines"]:
+        table.add_row(
+            line["report_kind"],
+            line["due_on"],
+            line["to_unit"] or "?",
+            line["to_unit_code"] or "-",
+            "; ".join(line["from_units"]),
+        )
+    console.print(table)
+    signer = d["signer"]
+    console.print(f"signed: {signer['name'] or '?'}, {signer['title'] or '?'}")
+    for item in d["unresolved"]:
+        console.print(f"[yellow]unresolved[/] {item['name']!r} ({item['where']}): {item['reason']}")
+    for warning in d["warnings"]:
+        console.print(f"[yellow]warning[/] {warning}")
