@@ -52,11 +52,29 @@ class Settings(BaseSettings):
     zalo_refresh_token: SecretStr | None = None
     zalo_zns_template_id: str | None = None
     zalo_timeout: float = 10.0
+    # reminders (issue 4): working days before the deadline, then overdue and escalation after it
+    reminder_days_before: str = "7,3,1"
+    overdue_after_days: int = Field(default=1, ge=1, le=30)
+    escalate_after_days: int = Field(default=3, ge=1, le=60)
 
     @field_validator("database_url")
     @classmethod
     def _strip(cls, value: str) -> str:
         return value.strip()
+
+    @field_validator("reminder_days_before")
+    @classmethod
+    def _offsets(cls, value: str) -> str:
+        parts = [p.strip() for p in value.split(",") if p.strip()]
+        if not all(p.isdigit() and 0 < int(p) <= 60 for p in parts):
+            raise ValueError("reminder_days_before: comma-separated working days, 1 to 60")
+        return ",".join(parts)
+
+    @property
+    def reminder_offsets(self) -> tuple[int, ...]:
+        """``PLANFLOW_REMINDER_DAYS_BEFORE`` as distinct working-day counts, largest first."""
+        days = {int(p) for p in self.reminder_days_before.split(",") if p}
+        return tuple(sorted(days, reverse=True))
 
     @property
     def resolved_database_url(self) -> str:

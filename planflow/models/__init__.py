@@ -12,6 +12,13 @@ from planflow.models.enums import (
     period_for,
 )
 from planflow.models.org import OrgUnit
+from planflow.models.outbox import (
+    MessageKind,
+    OutboxMessage,
+    OutboxStatus,
+    ReminderMark,
+    ZaloToken,
+)
 from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection
 from planflow.models.report import Indicator, IndicatorValue, Report, ReportRequest
 
@@ -21,11 +28,15 @@ __all__ = [
     "IndicatorKind",
     "IndicatorValue",
     "Level",
+    "MessageKind",
     "OrgUnit",
+    "OutboxMessage",
+    "OutboxStatus",
     "Plan",
     "PlanDeadline",
     "PlanKind",
     "PlanSection",
+    "ReminderMark",
     "Report",
     "ReportKind",
     "ReportRequest",
@@ -33,5 +44,6 @@ __all__ = [
     "State",
     "TransitionLog",
     "UnitKind",
+    "ZaloToken",
     "period_for",
 ]

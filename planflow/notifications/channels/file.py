@@ -1,0 +1,37 @@
+"""The demo channel: each message becomes an .eml file under the outbox folder."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+from planflow.notifications.channels.base import Outgoing
+from planflow.notifications.channels.email import build_email
+from planflow.notifications.errors import TransientSendError
+
+
+class FileChannel:
+    """Writes what would have been sent; one file per outbox key, rewritten if sent again."""
+
+    name = "file"
+
+    def __init__(self, folder: Path, *, sender: str = "planflow@localhost"):
+        self.folder = Path(folder)
+        self.sender = sender
+
+    def __repr__(self) -> str:
+        return f"FileChannel({self.folder})"
+
+    def send(self, message: Outgoing) -> str:
+        """Write ``<key>.eml`` atomically; the provider id is the file name."""
+        mail = build_email(message, sender=self.sender)
+        mail["X-Planflow-Channel"] = message.channel
+        name = f"{message.file_stem}.eml"
+        try:
+            self.folder.mkdir(parents=True, exist_ok=True)
+            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
+            tmp.write_bytes(mail.as_bytes())
+            os.replace(tmp, self.folder / name)
+        except OSError as exc:
+            raise TransientSendError(f"cannot write the outbox file: {exc.strerror}") from None
+        return name

@@ -1,0 +1,115 @@
+"""Enqueuing into the outbox (idempotent, in the caller's transaction) and what operators read."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session
+
+from planflow.models.outbox import MessageKind, OutboxMessage, OutboxStatus
+from planflow.models.time import utcnow
+
+KEY_LIMIT = 255  # the column's width
+_CHUNK = 500  # rows per INSERT: far below SQLite's bound-parameter limit
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A rendered message for one address, before it is a row."""
+
+    key: str
+    kind: MessageKind
+    unit_id: int
+    channel: str
+    address: str
+    subject: str
+    body_text: str
+    body_html: str | None = None
+    params: dict[str, str] = field(default_factory=dict)
+
+
+def make_key(*parts: object) -> str:
+    """``part:part:…``; past the column's width the tail is replaced by its hash."""
+    key = ":".join(str(p) for p in parts)
+    if len(key) <= KEY_LIMIT:
+        return key
+    digest = hashlib.sha256(key.encode("utf-8")).hexdigest()
+    return f"{key[: KEY_LIMIT - len(digest) - 1]}#{digest}"
+
+
+def enqueue(session: Session, drafts: Iterable[Draft], *, now: datetime | None = None) -> set[str]:
+    """Insert the drafts whose key is new, in ``session``'s transaction; return the keys added."""
+    dialect = session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    moment = now or utcnow()
+    rows = [
+        {
+            "key": d.key,
+            "kind": str(d.kind),
+            "unit_id": d.unit_id,
+            "channel": d.channel,
+            "address": d.address,
+            "subject": d.subject,
+            "body_text": d.body_text,
+            "body_html": d.body_html,
+            "params": dict(d.params),
+            "status": str(OutboxStatus.pending),
+            "attempts": 0,
+            "next_attempt_at": moment,
+            "created_at": moment,
+        }
+        for d in drafts
+    ]
+    added: set[str] = set()
+    for start in range(0, len(rows), _CHUNK):
+        stmt = (
+            insert(OutboxMessage)
+            .values(rows[start : start + _CHUNK])
+            .on_conflict_do_nothing(index_elements=["key"])
+            .returning(OutboxMessage.key)
+        )
+        added.update(session.execute(stmt).scalars())
+    return added
+
+
+def dead_messages(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
+    """Messages that will not be sent without an operator, newest first."""
+    stmt = (
+        select(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.dead)
+        .order_by(OutboxMessage.id.desc())
+        .limit(limit)
+    )
+    return list(session.scalars(stmt))
+
+
+def retry_dead(
+    session: Session, *, ids: Iterable[int] | None = None, now: datetime | None = None
+) -> int:
+    """Put dead messages (all, or ``ids``) back to pending with fresh attempts; returns how many."""
+    stmt = (
+        update(OutboxMessage)
+        .where(OutboxMessage.status == OutboxStatus.dead)
+        .values(
+            status=OutboxStatus.pending,
+            attempts=0,
+            next_attempt_at=now or utcnow(),
+            claimed_until=None,
+        )
+    )
+    if ids is not None:
+        stmt = stmt.where(OutboxMessage.id.in_(list(ids)))
+    return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+
+
+def outbox_counts(session: Session) -> dict[str, int]:
+    """How many messages there are per ``kind/status``, e.g. ``{"reminder/sent": 12}``."""
+    stmt = select(OutboxMessage.kind, OutboxMessage.status, func.count()).group_by(
+        OutboxMessage.kind, OutboxMessage.status
+    )
+    return {f"{kind}/{status}": n for kind, status, n in session.execute(stmt)}
