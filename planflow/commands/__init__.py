@@ -7,10 +7,12 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Mount every command group on ``app``. Each area adds its one line here."""
-    from planflow.commands import ops
+    from planflow.commands import bench, documents, ops
     from planflow.commands.plans import plan_app
     from planflow.commands.units import units_app
 
     app.add_typer(units_app, name="units")
     app.add_typer(plan_app, name="plan")
+    app.add_typer(documents.report_app, name="report")
     ops.register(app)
+    bench.register(app)

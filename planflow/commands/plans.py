@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -24,7 +24,7 @@ def _tiers(value: int) -> int:
 
 @plan_app.command("import")
 def import_(
-    file: Path = typer.Argument(..., help="the plan as UTF-8 text (.txt) or Word (.docx)"),
+    file: Annotated[Path, typer.Argument(help="the plan as UTF-8 text (.txt) or Word (.docx)")],
     as_json: bool = typer.Option(False, "--json", help="print the structure as JSON"),
     save: bool = typer.Option(False, "--save", help="store it as a drafted plan"),
     tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=_tiers),
@@ -59,7 +59,9 @@ def _summary(imported: ImportedPlan) -> None:
     d = imported.to_dict()
     issuer = f"{d['issuer'] or '?'} ({d['issuer_code'] or 'not resolved'})"
     when = d["issued_on"] or "no date"
-    console.print(f"[bold]{d['number'] or 'no number'}[/] {d['kind']} · {issuer} · {d['place']}, {when}")
+    console.print(
+        f"[bold]{d['number'] or 'no number'}[/] {d['kind']} · {issuer} · {d['place']}, {when}"
+    )
     console.print(f"{d['title']} ({d['year']})")
     if d["parent_plan"]:
         parent = d["parent_plan"]

@@ -1,0 +1,371 @@
+"""Import a plan's text (UTF-8 text or .docx) into a structured plan, and store it as a draft.
+
+``import_plan`` reads and parses the text and resolves every unit it names against the loaded
+hierarchy; it writes nothing. ``save_plan`` stores the result as a drafted ``Plan`` with its
+sections, assignments and reporting deadlines, and flushes; the caller owns the commit. The
+JSON shape of ``ImportedPlan.to_dict()`` is documented in docs/import-schema.md.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from sqlmodel import Session, select
+
+from planflow.documents.parser import ParsedPlan, Section, parse_plan
+from planflow.documents.resolve import Lookup, Resolver, find_issuer
+from planflow.documents.source import read_source
+from planflow.models.enums import ReportKind, Role, State, UnitKind, period_for
+from planflow.models.org import OrgUnit
+from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection
+from planflow.services import hierarchy
+from planflow.states.errors import ValidationFailed
+
+
+@dataclass
+class ImportedAssignment:
+    """One unit's duties under one block of "Tổ chức thực hiện"."""
+
+    block: str
+    unit: str
+    unit_code: str | None
+    group_label: str | None
+    request: bool
+    role: Role
+    duties: list[str]
+    unit_id: int | None = None
+
+
+@dataclass
+class ImportedDeadline:
+    """One line of the reporting regime, with its recipient resolved."""
+
+    report_kind: ReportKind
+    due_on: date
+    from_units: list[str]
+    to_unit: str | None
+    to_unit_code: str | None
+    to_unit_id: int | None = None
+
+
+@dataclass
+class Unresolved:
+    """A name the plan uses that stands for no single unit of the hierarchy, and why."""
+
+    name: str
+    reason: str
+    where: str
+
+
+@dataclass
+class ImportedPlan:
+    """A parsed plan with its units looked up in the hierarchy; nothing stored yet."""
+
+    parsed: ParsedPlan
+    tiers: int
+    issuer: OrgUnit | None
+    assignments: list[ImportedAssignment] = field(default_factory=list)
+    deadlines: list[ImportedDeadline] = field(default_factory=list)
+    unresolved: list[Unresolved] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        """The documented JSON structure (docs/import-schema.md); dates as ISO 8601 strings."""
+        p = self.parsed
+        parent = p.parent_plan
+        return {
+            "source": p.source,
+            "tiers": self.tiers,
+            "number": p.number,
+            "symbol": p.symbol,
+            "kind": p.kind.value,
+            "place": p.place,
+            "issuer": p.issuer,
+            "issuer_code": self.issuer.code if self.issuer else None,
+            "issued_on": _iso(p.issued_on),
+            "title": p.title,
+            "year": p.year,
+            "parent_plan": (
+                {"number": parent.number, "date": _iso(parent.date), "issuer": parent.issuer}
+                if parent
+                else None
+            ),
+            "preamble": p.preamble,
+            "purpose": [_section(s) for s in p.purpose],
+            "sections": [_section(s) for s in p.sections],
+            "assignments": [
+                {
+                    "block": a.block,
+                    "unit": a.unit,
+                    "unit_code": a.unit_code,
+                    "group_label": a.group_label,
+                    "request": a.request,
+                    "role": a.role.value,
+                    "duties": a.duties,
+                }
+                for a in self.assignments
+            ],
+            "deadlines": [
+                {
+                    "report_kind": d.report_kind.value,
+                    "due_on": _iso(d.due_on),
+                    "from_units": d.from_units,
+                    "to_unit": d.to_unit,
+                    "to_unit_code": d.to_unit_code,
+                }
+                for d in self.deadlines
+            ],
+            "closing": p.closing,
+            "recipients": p.recipients,
+            "signer": {
+                "name": p.signature.name,
+                "title": p.signature.title,
+                "block": p.signature.block,
+            },
+            "unresolved": [
+                {"name": u.name, "reason": u.reason, "where": u.where} for u in self.unresolved
+            ],
+            "warnings": p.warnings,
+        }
+
+
+def _iso(value: date | None) -> str | None:
+    return value.isoformat() if value else None
+
+
+def _section(s: Section) -> dict[str, Any]:
+    return {"number": s.number, "title": s.title, "items": s.items}
+
+
+# --- import -------------------------------------------------------------------------------
+
+
+def import_plan(*, session: Session, text_or_path: str | Path, tiers: int = 3) -> ImportedPlan:
+    """Read, parse and resolve a plan; ``ValidationFailed`` names the file and what is wrong."""
+    hierarchy.check_tiers(tiers)
+    source = read_source(text_or_path)
+    parsed = parse_plan(source.lines, source=source.name)
+    hints = [
+        h for h in (parsed.parent_plan.issuer if parsed.parent_plan else None, parsed.place) if h
+    ]
+    found = find_issuer(session, tiers=tiers, issuer=parsed.issuer, place=parsed.place, hints=hints)
+    imported = ImportedPlan(parsed=parsed, tiers=tiers, issuer=found.unit)
+    resolver = Resolver(session, found.unit) if found.unit else None
+    why = f"the issuer is not resolved ({found.reason})"
+    if found.unit is None:
+        imported.unresolved.append(Unresolved(parsed.issuer or "", found.reason or "", "issuer"))
+
+    def lookup(name: str, group: bool, where: str) -> Lookup:
+        result = resolver.lookup(name, group=group) if resolver else Lookup(reason=why)
+        entry = Unresolved(name, result.reason or "", where)
+        if not result.units and entry not in imported.unresolved:
+            imported.unresolved.append(entry)
+        return result
+
+    for block in parsed.blocks:
+        shared = block.label if len(block.mentions) > 1 else None
+        for mention in block.mentions:
+            result = lookup(mention.text, mention.group, f"block {block.number}")
+            expanded = mention.group or len(result.units) > 1
+            for unit in result.units or (None,):
+                imported.assignments.append(
+                    ImportedAssignment(
+                        block=block.number,
+                        unit=unit.label if expanded and unit else mention.text,
+                        unit_code=unit.code if unit else None,
+                        group_label=block.label if expanded else shared,
+                        request=block.request or (unit is not None and not unit.subordinate),
+                        role=block.role,
+                        duties=list(block.duties),
+                        unit_id=unit.id if unit else None,
+                    )
+                )
+    for line in parsed.deadlines:
+        for name in line.to_units or [None]:
+            unit = lookup(name, False, "deadline").unit if name else None
+            imported.deadlines.append(
+                ImportedDeadline(
+                    report_kind=line.report_kind,
+                    due_on=line.due_on,
+                    from_units=line.from_units,
+                    to_unit=name,
+                    to_unit_code=unit.code if unit else None,
+                    to_unit_id=unit.id if unit else None,
+                )
+            )
+    return imported
+
+
+# --- save ---------------------------------------------------------------------------------
+
+
+def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
+    """Store an imported plan as a drafted Plan with its sections, assignments and deadlines.
+
+    Flushes, never commits. Refuses (``ValidationFailed``) a plan whose issuer is unknown, one
+    without a year, and a second copy of a stored plan (same issuer, year and number; for a
+    draft without a number, the same title).
+    """
+    p = imported.parsed
+    if imported.issuer is None:
+        reason = next((u.reason for u in imported.unresolved if u.where == "issuer"), "unknown")
+        raise ValidationFailed(f"{p.source}: cannot save: the issuer is not resolved ({reason})")
+    if p.year is None:
+        raise ValidationFailed(f"{p.source}: cannot save: the text gives no year")
+    if not p.title:
+        raise ValidationFailed(f"{p.source}: cannot save: the plan has no title")
+    issuer = imported.issuer
+    _refuse_duplicate(session, imported)
+    parent = _parent_plan(session, imported)
+    plan = Plan(
+        number=p.number,
+        kind=p.kind,
+        year=p.year,
+        title=p.title,
+        place=p.place,
+        issued_on=p.issued_on,
+        signer_name=p.signature.name,
+        signer_title=p.signature.title,
+        signature_block="\n".join(p.signature.block) or None,
+        preamble=p.preamble,
+        closing=p.closing,
+        issuer_id=issuer.id,
+        standing_agency_id=_standing_agency_id(session, imported),
+        parent_id=parent.id if parent else None,
+        root_id=(parent.root_id or parent.id) if parent else None,
+        depth=parent.depth + 1 if parent else 0,
+        status=State.drafted,
+        recipients=list(p.recipients),
+    )
+    session.add(plan)
+    session.flush()
+    for part, sections in (("purpose", p.purpose), ("content", p.sections)):
+        for position, s in enumerate(sections, start=1):
+            session.add(
+                PlanSection(
+                    plan_id=plan.id,
+                    part=part,
+                    position=position,
+                    number=s.number,
+                    title=s.title,
+                    items=list(s.items),
+                )
+            )
+    for row in _assignment_rows(imported):
+        session.add(Assignment(plan_id=plan.id, **row))
+    for row in _deadline_rows(imported, p.year):
+        session.add(PlanDeadline(plan_id=plan.id, **row))
+    session.flush()
+    return plan
+
+
+def _refuse_duplicate(session: Session, imported: ImportedPlan) -> None:
+    p = imported.parsed
+    query = select(Plan).where(Plan.issuer_id == imported.issuer.id, Plan.year == p.year)
+    if p.number:
+        query = query.where(Plan.number == p.number)
+        what = f"plan {p.number}"
+    else:
+        query = query.where(Plan.number.is_(None), Plan.title == p.title)
+        what = "a draft with this title"
+    existing = session.exec(query).first()
+    if existing is not None:
+        raise ValidationFailed(
+            f"{p.source}: {what} of {imported.issuer.label} ({p.year}) is already stored as "
+            f"plan {existing.id}"
+        )
+
+
+def _parent_plan(session: Session, imported: ImportedPlan) -> Plan | None:
+    """The stored plan this one implements ("Thực hiện Kế hoạch số …"), if it is stored."""
+    ref = imported.parsed.parent_plan
+    if ref is None or not ref.issuer:
+        return None
+    committee = Resolver(session, imported.issuer).lookup(ref.issuer).unit
+    if committee is None:
+        return None
+    query = select(Plan).where(Plan.issuer_id == committee.id, Plan.number == ref.number)
+    if ref.date:
+        query = query.where(Plan.year == ref.date.year)
+    parent = session.exec(query).first()
+    if parent is None:
+        return None
+    sibling = session.exec(
+        select(Plan).where(Plan.parent_id == parent.id, Plan.issuer_id == imported.issuer.id)
+    ).first()
+    if sibling is not None:
+        raise ValidationFailed(
+            f"{imported.parsed.source}: {imported.issuer.label} already has plan {sibling.id} "
+            f"under plan {parent.number or parent.id}"
+        )
+    return parent
+
+
+def _standing_agency_id(session: Session, imported: ImportedPlan) -> int | None:
+    """The agency the plan's units report to, when it sits beside the issuer; else the one the
+    configuration names for the issuer."""
+    issuer = imported.issuer
+    first = sorted(imported.deadlines, key=lambda d: d.due_on)
+    for line in first:
+        if line.to_unit_id is None:
+            continue
+        unit = session.get(OrgUnit, line.to_unit_id)
+        if unit and unit.parent_id == issuer.id and unit.kind == UnitKind.agency:
+            return unit.id
+        break
+    agency = hierarchy.standing_agency(session, issuer)
+    return agency.id if agency else None
+
+
+def _assignment_rows(imported: ImportedPlan) -> list[dict[str, Any]]:
+    """One row per resolved unit; a unit named in two blocks gets both blocks' duties."""
+    rows: dict[int, dict[str, Any]] = {}
+    for a in imported.assignments:
+        if a.unit_id is None or (imported.issuer and a.unit_id == imported.issuer.id):
+            continue
+        duties = "\n".join(f"- {d}" for d in a.duties)
+        row = rows.get(a.unit_id)
+        if row is None:
+            rows[a.unit_id] = {
+                "unit_id": a.unit_id,
+                "role": a.role,
+                "requested": a.request,
+                "position": len(rows),
+                "group_label": a.group_label,
+                "duties": duties,
+            }
+            continue
+        if duties and duties not in row["duties"]:
+            row["duties"] = f"{row['duties']}\n{duties}".strip()
+        if a.role == Role.lead:
+            row["role"] = Role.lead
+        row["requested"] = row["requested"] or a.request
+    return list(rows.values())
+
+
+def _deadline_rows(imported: ImportedPlan, year: int) -> list[dict[str, Any]]:
+    """One row per report kind: the earliest date is what the units owe the issuer's standing
+    agency; a later date of the same kind is the issuer's own report upward."""
+    by_kind: dict[ReportKind, list[ImportedDeadline]] = {}
+    for line in imported.deadlines:
+        by_kind.setdefault(line.report_kind, []).append(line)
+    rows = []
+    for kind, lines in by_kind.items():
+        lines.sort(key=lambda d: d.due_on)
+        first = lines[0]
+        recipient = next(
+            (d.to_unit_id for d in lines if d.due_on == first.due_on and d.to_unit_id), None
+        )
+        later = [d.due_on for d in lines if d.due_on > first.due_on]
+        rows.append(
+            {
+                "kind": kind,
+                "period": period_for(kind, year),
+                "due_on": first.due_on,
+                "recipient_id": recipient,
+                "upward_due_on": later[0] if later else None,
+            }
+        )
+    return rows

@@ -1,0 +1,119 @@
+"""Reading a plan's text from a file or a string: plain UTF-8 text or .docx; garbage refused.
+
+Everything wrong with the input raises ``ValidationFailed`` naming the file and the problem, so
+the command line prints one line and nothing is stored.
+"""
+
+from __future__ import annotations
+
+import io
+import zipfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from planflow.documents.vntext import nfc
+from planflow.states.errors import ValidationFailed
+
+_TEXT_NAME = "<text>"
+
+
+@dataclass(frozen=True)
+class SourceText:
+    """A document's lines, in reading order, and the name to use in messages."""
+
+    name: str
+    lines: list[str]
+
+
+def read_source(text_or_path: str | Path) -> SourceText:
+    """The lines of a plan given as a path (``.txt``/``.docx``) or as the text itself."""
+    if isinstance(text_or_path, Path) or _looks_like_path(text_or_path):
+        path = Path(text_or_path)
+        if not path.is_file():
+            raise ValidationFailed(f"{path}: no such file")
+        return SourceText(path.name, _lines_of_bytes(path.name, path.read_bytes()))
+    return SourceText(_TEXT_NAME, _split(_TEXT_NAME, text_or_path))
+
+
+def _looks_like_path(value: str) -> bool:
+    """A one-line string naming an existing file, or ending like a document file name."""
+    if "\n" in value or "\x00" in value or len(value) > 4096:
+        return False
+    path = Path(value)
+    if path.suffix.lower() in (".txt", ".docx", ".doc", ".pdf"):
+        return True
+    try:
+        return path.is_file()
+    except OSError:  # a name too long for the file system is text
+        return False
+
+
+def _lines_of_bytes(name: str, data: bytes) -> list[str]:
+    if not data.strip():
+        raise ValidationFailed(f"{name}: the file is empty")
+    if data.lstrip()[:5] == b"%PDF-":
+        raise ValidationFailed(f"{name}: a PDF, not a text or .docx file; save it as .docx first")
+    if data[:4] == b"PK\x03\x04":
+        return _docx_lines(name, data)
+    if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
+        raise ValidationFailed(f"{name}: an old Word .doc file; save it as .docx first")
+    for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return _split(name, data.decode(codec))
+    if b"\x00" in data:
+        raise ValidationFailed(f"{name}: a binary file, not UTF-8 text or .docx")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise ValidationFailed(
+            f"{name}: not UTF-8 text (byte {exc.start} cannot be decoded) and not a .docx"
+        ) from None
+    return _split(name, text)
+
+
+def _split(name: str, text: str) -> list[str]:
+    if not text.strip():
+        raise ValidationFailed(f"{name}: the text is empty")
+    controls = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
+    if controls > 8:
+        raise ValidationFailed(f"{name}: a binary file, not UTF-8 text or .docx")
+    return nfc(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+
+
+def _docx_lines(name: str, data: bytes) -> list[str]:
+    """Paragraphs and table cells of a .docx, in document order (merged cells once)."""
+    from docx import Document
+    from docx.opc.exceptions import PackageNotFoundError
+    from docx.oxml.ns import qn
+    from docx.table import Table
+    from docx.text.paragraph import Paragraph
+
+    try:
+        document = Document(io.BytesIO(data))
+    except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as exc:
+        # a zip without Word's parts (KeyError), or not a zip at all after its first bytes
+        raise ValidationFailed(f"{name}: not a readable .docx ({type(exc).__name__})") from None
+    lines: list[str] = []
+
+    def walk(parent, element) -> None:
+        for child in element.iterchildren():
+            if child.tag == qn("w:p"):
+                lines.extend(Paragraph(child, parent).text.split("\n"))
+            elif child.tag == qn("w:tbl"):
+                table = Table(child, parent)
+                for row in table.rows:
+                    seen: set[int] = set()
+                    for cell in row.cells:
+                        if id(cell._tc) in seen:
+                            continue
+                        seen.add(id(cell._tc))
+                        walk(cell, cell._tc)
+            elif child.tag == qn("w:sdt"):  # content controls wrap paragraphs in some templates
+                content = child.find(qn("w:sdtContent"))
+                if content is not None:
+                    walk(parent, content)
+
+    walk(document, document.element.body)
+    if not any(line.strip() for line in lines):
+        raise ValidationFailed(f"{name}: the document has no text")
+    return _split(name, "\n".join(lines))

@@ -1,0 +1,81 @@
+"""Shared pieces for the import tests: the seed files, a loaded hierarchy, a docx builder."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session, select
+
+from planflow.models import OrgUnit
+from planflow.services.hierarchy import load_units
+
+SEEDS = Path("/work/shared/seeds")
+HANOI_2020 = SEEDS / "hanoi-2020-37-KH-UBND.txt"
+HANOI_2025 = SEEDS / "hanoi-2025-KH-UBND-draft.txt"
+HADONG_2024 = SEEDS / "hadong-2024-70-KH-UBND.txt"
+DAKLAK_2023 = Path(__file__).parent / "daklak_2023.txt"
+
+
+@pytest.fixture
+def hanoi(session: Session) -> Session:
+    """A session on a database holding Hà Nội's three-tier hierarchy (committed)."""
+    load_units(session=session, province="Hà Nội", tiers=3)
+    session.commit()
+    return session
+
+
+def code_of(session: Session, unit_id: int | None) -> str | None:
+    if unit_id is None:
+        return None
+    return session.get(OrgUnit, unit_id).code
+
+
+def ward_codes(session: Session, district_code: str) -> list[str]:
+    """The ward committees the loaded three-tier list puts under a district."""
+    district = session.exec(
+        select(OrgUnit).where(OrgUnit.tiers == 3, OrgUnit.code == district_code)
+    ).one()
+    rows = session.exec(
+        select(OrgUnit).where(OrgUnit.parent_id == district.id, OrgUnit.kind == "committee")
+    ).all()
+    return sorted(u.code for u in rows)
+
+
+def docx_from_text(text: str, path: Path) -> Path:
+    """A Word file laid out like a real one: the header ("Số", place and date) and the tail
+    (Nơi nhận | signature) in two-column tables, the body as paragraphs, bold runs for ``**``."""
+    from docx import Document
+
+    lines = text.split("\n")
+    heading = next(
+        i for i, line in enumerate(lines) if line.strip() in ("KẾ HOẠCH", "CHƯƠNG TRÌNH")
+    )
+    tail = next(i for i, line in enumerate(lines) if line.strip().startswith("Nơi nhận"))
+    signature = next(
+        i for i in range(tail, len(lines)) if lines[i].replace("*", "").startswith("TM.")
+    )
+    document = Document()
+
+    def put(container, line: str) -> None:
+        paragraph = container.add_paragraph()
+        bold = "**" in line
+        paragraph.add_run(line.replace("**", "")).bold = bold
+
+    header = [line for line in lines[:heading] if line.strip()]
+    table = document.add_table(rows=1, cols=2)
+    left, right = table.rows[0].cells
+    left.paragraphs[0].text = header[0]
+    for line in header[1:]:
+        put(right, line)
+    for line in lines[heading:tail]:
+        put(document, line)
+    table = document.add_table(rows=1, cols=2)
+    left, right = table.rows[0].cells
+    left.paragraphs[0].text = lines[tail]
+    for line in lines[tail + 1 : signature]:
+        put(left, line)
+    for line in lines[signature:]:
+        put(right, line)
+    document.save(path)
+    return path
