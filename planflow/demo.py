@@ -304,27 +304,10 @@ def print_summary(session: Session, plan_id: int, console: Console, data_dir: Pa
 
 
 def write_compiled_report(session: Session, plan_id: int, data_dir: Path) -> Path:
-    """The city's compiled six-month report as Markdown (see `planflow report render`)."""
-    from planflow.services.aggregation import compiled_figures
+    """The city's compiled six-month report as .docx, .html and .md side by side (the same
+    renderer as `planflow report render`); returns the .docx."""
+    from planflow.documents.render import Format, write_report_set
 
-    report, figures = compiled_figures(session, plan_id=plan_id, kind=ReportKind.six_month,
-                                       period=PERIOD)
-    c = report.completeness if report else {}
-    lines = [
-        "# Báo cáo kết quả công tác bình đẳng giới 6 tháng đầu năm 2025 (tổng hợp)",
-        "",
-        f"Đơn vị báo cáo đúng hạn: {c.get('on_time', 0)}; muộn: {c.get('late', 0)}; "
-        f"chưa báo cáo: {c.get('missing', 0)} / {c.get('expected', 0)}.",
-        "",
-        "| Mã | Chỉ tiêu | Nữ | Nam | Tổng / tử số | Mẫu số | Giá trị | Mục tiêu | Đánh giá |",
-        "|---|---|---|---|---|---|---|---|---|",
-    ]
-    for f in figures:
-        cells = [f.female, f.male, f.total if f.kind != "ratio" else f.numerator, f.denominator,
-                 f.value, f.target]
-        lines.append(f"| {f.code} | {f.name} | " + " | ".join(
-            "–" if v is None else str(v) for v in cells) + f" | {f.status} |")
-    out = data_dir / "reports" / f"plan-{plan_id}-six-month-{PERIOD}.md"
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text("\n".join(lines) + "\n", encoding="utf-8")
-    return out
+    paths = write_report_set(session, plan_id=plan_id, kind=ReportKind.six_month, period=PERIOD,
+                             folder=data_dir / "reports")
+    return paths[Format.docx]

@@ -1,0 +1,69 @@
+"""`planflow demo` as a user runs it, twice on one database, delivering real e-mail.
+
+The SMTP server (aiosmtpd) and the demo run in their own processes on loopback; the demo starts
+its own local Prefect server, as it does for a user.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.notifications.conftest import free_port
+
+SMTP_SERVER = """
+import sys, time
+from aiosmtpd.controller import Controller
+class Count:
+    async def handle_DATA(self, server, session, envelope):
+        with open(sys.argv[2], "a", encoding="utf-8") as out:
+            out.write(",".join(envelope.rcpt_tos) + "\\n")
+        return "250 OK"
+c = Controller(Count(), hostname="127.0.0.1", port=int(sys.argv[1]), server_hostname="smtp.test")
+c.start()
+time.sleep(3600)
+"""
+
+
+def _demo(env: dict[str, str]) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "planflow", "demo"],
+        env=env, capture_output=True, text=True, timeout=600,
+    )
+
+
+def test_demo_twice_delivers_real_mail_once(engine, tmp_path: Path) -> None:
+    port = free_port()
+    received = tmp_path / "received.txt"
+    received.touch()
+    smtp = subprocess.Popen([sys.executable, "-c", SMTP_SERVER, str(port), str(received)])
+    try:
+        time.sleep(1.5)
+        env = {
+            **os.environ,
+            "PLANFLOW_CHANNELS": "email",
+            "PLANFLOW_SMTP_HOST": "127.0.0.1",
+            "PLANFLOW_SMTP_PORT": str(port),
+            "PREFECT_HOME": str(tmp_path / "prefect"),
+            "COLUMNS": "140",
+        }
+        first = _demo(env)
+        assert first.returncode == 0, first.stderr[-2000:]
+        delivered = received.read_text().splitlines()
+        second = _demo(env)
+        assert second.returncode == 0, second.stderr[-2000:]
+    finally:
+        smtp.kill()
+    assert len(delivered) > 1000
+    assert all(line.endswith("@demo.planflow.test") for line in delivered)
+    assert len(received.read_text().splitlines()) == len(delivered)  # nothing sent twice
+    assert "done    imported hanoi-2025-KH-UBND-draft.txt" in first.stdout
+    assert "compiled report written to" in first.stdout
+    for line in ("reused  plan", "reused  Hà Nội three-tier units", "0 sent"):
+        assert line in second.stdout
+    assert "Traceback" not in first.stderr + second.stderr
