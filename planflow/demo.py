@@ -202,6 +202,13 @@ def send_clock() -> datetime:
 
 def run_demo(*, seed: int = 2025, console: Console | None = None) -> Path:
     """Run the whole cycle; returns the path of the compiled report it wrote."""
+    from planflow.flows.runtime import local_mode
+
+    with local_mode():
+        return _run_demo(seed=seed, console=console)
+
+
+def _run_demo(*, seed: int, console: Console | None) -> Path:
     from planflow.flows.plans import cascade_plan_flow, issue_plan_flow
     from planflow.flows.reports import aggregate_period_flow
     from planflow.flows.runtime import prefect_env_defaults

@@ -57,17 +57,19 @@ def bench(
     started = time.perf_counter()
     try:
         from planflow.bench import run_bench
+        from planflow.flows.runtime import local_mode
 
-        report = run_bench(
-            scale=scale.value,
-            skip_naive=skip_naive,
-            database_url=database_url,
-            folder=folder,
-            naive_districts=naive_districts,
-            say=lambda line: console.print(
-                f"[dim]{time.perf_counter() - started:6.1f}s {escape(line)}"
-            ),
-        )
+        with local_mode():  # as the demo runs: no flow heartbeats without a server
+            report = run_bench(
+                scale=scale.value,
+                skip_naive=skip_naive,
+                database_url=database_url,
+                folder=folder,
+                naive_districts=naive_districts,
+                say=lambda line: console.print(
+                    f"[dim]{time.perf_counter() - started:6.1f}s {escape(line)}"
+                ),
+            )
     finally:
         shutil.rmtree(folder, ignore_errors=True)
     report.notes.append(f"whole bench run: {time.perf_counter() - started:.0f} s")

@@ -11,7 +11,7 @@ from prefect.input import RunInput
 from pydantic import BaseModel
 from sqlmodel import select
 
-from planflow.flows.runtime import batches, retry_on_database_busy, unit_of_work
+from planflow.flows.runtime import by_weight, retry_on_database_busy, unit_of_work
 from planflow.models import OrgUnit, Plan, State, UnitKind
 from planflow.services import cascade as cascade_service
 from planflow.services import plans as plan_service
@@ -53,17 +53,27 @@ def issue_plan_task(plan_id: int, actor: str) -> dict:
 
 
 @task(cache_policy=NONE)
-def branches_of(plan_id: int) -> list[int]:
-    """The child committees of the plan's issuer: the first level of the cascade."""
+def branches_of(plan_id: int) -> list[tuple[int, int]]:
+    """The child committees of the plan's issuer (the first level of the cascade), each with
+    the number of units in its subtree."""
     with unit_of_work() as session:
         plan = plan_service.get_plan(session, plan_id)
-        return list(
-            session.exec(
-                select(OrgUnit.id)
-                .where(OrgUnit.parent_id == plan.issuer_id, OrgUnit.kind == UnitKind.committee)
-                .order_by(OrgUnit.code)
-            ).all()
-        )
+        issuer = session.get(OrgUnit, plan.issuer_id)
+        children = session.exec(
+            select(OrgUnit.id, OrgUnit.path)
+            .where(OrgUnit.parent_id == issuer.id, OrgUnit.kind == UnitKind.committee)
+            .order_by(OrgUnit.code)
+        ).all()
+        below = session.exec(
+            select(OrgUnit.path).where(
+                OrgUnit.tiers == issuer.tiers, OrgUnit.path.startswith(issuer.path + "/")
+            )
+        ).all()
+        depth = issuer.path.count("/") + 1
+        sizes: dict[str, int] = defaultdict(int)
+        for path in below:
+            sizes["/".join(path.split("/")[: depth + 1])] += 1
+        return [(child_id, sizes[path]) for child_id, path in children]
 
 
 @task(**DB_TASK)
@@ -80,15 +90,15 @@ def cascade_batch(plan_id: int, branch_ids: list[int]) -> dict:
 
 
 @flow(name="cascade-plan", log_prints=True)
-def cascade_plan_flow(plan_id: int, batch_size: int = 1) -> CascadeSummary:
-    """Create the drafted sub-plans of every child committee, one task per ``batch_size``
-    subtrees; safe to re-run: what exists is left as it is."""
-    branch_ids = branches_of(plan_id)
+def cascade_plan_flow(plan_id: int, units_per_task: int = 2000) -> CascadeSummary:
+    """Create the drafted sub-plans of every child committee; one task per batch of whole
+    subtrees of about ``units_per_task`` units (never one per ward); safe to re-run."""
+    branches = by_weight(branches_of(plan_id), max(1, units_per_task))
     summary = CascadeSummary(
         plan_id=plan_id, batches=0, created=0, existing=0, requests_created=0,
         created_by_branch={},
     )
-    for batch in batches(branch_ids, batch_size):
+    for batch in branches:
         part = cascade_batch(plan_id, batch)
         summary.batches += 1
         summary.created += part["created"]

@@ -37,10 +37,33 @@ def unit_of_work() -> Iterator[Session]:
         yield session
 
 
-def batches(items: Sequence[T], size: int) -> list[list[T]]:
-    """Split ``items`` into lists of at most ``size`` (size ≥ 1)."""
-    size = max(1, size)
-    return [list(items[i : i + size]) for i in range(0, len(items), size)]
+@contextmanager
+def local_mode() -> Iterator[None]:
+    """Flow runs without a Prefect server (demo, bench): no flow heartbeats, which a local
+    process does not need and which cost a sync flow run ~1 s while it joins their thread."""
+    if os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.settings import PREFECT_FLOWS_HEARTBEAT_FREQUENCY, temporary_settings
+
+    with temporary_settings(updates={PREFECT_FLOWS_HEARTBEAT_FREQUENCY: None}):
+        yield
+
+
+def by_weight(items: Sequence[tuple[T, int]], limit: int) -> list[list[T]]:
+    """Group ``(item, weight)`` in order into batches whose weights add up to about ``limit``."""
+    out: list[list[T]] = []
+    current: list[T] = []
+    total = 0
+    for item, weight in items:
+        if current and total + weight > limit:
+            out.append(current)
+            current, total = [], 0
+        current.append(item)
+        total += weight
+    if current:
+        out.append(current)
+    return out
 
 
 def retry_on_database_busy(task, task_run, state) -> bool:  # noqa: ARG001 (Prefect's signature)

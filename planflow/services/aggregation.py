@@ -168,7 +168,8 @@ def _aggregate_level(
         for u in _chunked(session, lambda c: select(OrgUnit).where(OrgUnit.id.in_(c)), unit_ids)
     }
     # consolidated reports of child committees, by (plan's parent, unit)
-    child_plan_ids = [p.id for p in by_id.values() if p.parent_id in set(plan_ids)]
+    level_ids = set(plan_ids)
+    child_plan_ids = [p.id for p in by_id.values() if p.parent_id in level_ids]
     consolidated = {
         (by_id[r.plan_id].parent_id, r.unit_id): r.id
         for r in _chunked(
@@ -321,7 +322,7 @@ def _write_consolidated(
         if p.id not in existing
     ]
     if new_rows:
-        session.execute(insert(Report), new_rows)
+        session.execute(insert(Report.__table__), new_rows)
     for plan_id, report in existing.items():
         report.completeness = completeness[plan_id].as_dict()
         report.updated_at = now
@@ -350,8 +351,8 @@ def _write_consolidated(
         for plan_id, per_code in sums.items()
         for code, acc in per_code.items()
     ]
-    for start in range(0, len(values), 5000):
-        session.execute(insert(IndicatorValue), values[start : start + 5000])
+    for start in range(0, len(values), 5000):  # Core insert: one executemany, not per-row ORM
+        session.execute(insert(IndicatorValue.__table__), values[start : start + 5000])
     result.reports_written += len(plans)
     result.values_written += len(values)
 

@@ -1,6 +1,6 @@
 """Cascading a plan down the tree: one drafted sub-plan per child committee, level by level.
 
-Each sub-plan is pre-filled from its parent: the same sections; assignments mapped through the
+Each sub-plan is pre-filled from its parent: the same sections (read through, not copied); assignments mapped through the
 counterpart map (Sở LĐTBXH → Phòng LĐTBXH of that district; the parent's duties for "UBND các
 quận" → every ward committee of the district; 'đề nghị' for mass organisations); reporting
 deadlines derived level by level from the root plan's; and its own report requests towards its
@@ -22,7 +22,6 @@ from planflow.models import (
     OrgUnit,
     Plan,
     PlanDeadline,
-    PlanSection,
     ReportKind,
 
     State,
@@ -52,13 +51,18 @@ class CascadeResult:
 class TreeIndex:
     """The units under one committee, indexed for the cascade (loaded in one query)."""
 
-    def __init__(self, session: Session, root: OrgUnit) -> None:
+    def __init__(
+        self, session: Session, root: OrgUnit, branch_ids: list[int] | None = None
+    ) -> None:
+        if branch_ids is None:
+            scope = (OrgUnit.path == root.path) | OrgUnit.path.startswith(root.path + "/")
+        else:  # the root, the bodies beside its children, and only the chosen subtrees
+            paths = session.exec(select(OrgUnit.path).where(OrgUnit.id.in_(branch_ids))).all()
+            scope = (OrgUnit.id == root.id) | (OrgUnit.parent_id == root.id)
+            for path in paths:
+                scope = scope | OrgUnit.path.startswith(path + "/")
         rows = session.exec(
-            select(OrgUnit).where(
-                OrgUnit.tiers == root.tiers,
-                OrgUnit.active,
-                (OrgUnit.path == root.path) | OrgUnit.path.startswith(root.path + "/"),
-            )
+            select(OrgUnit).where(OrgUnit.tiers == root.tiers, OrgUnit.active, scope)
         ).all()
         self.units: dict[int, OrgUnit] = {u.id: u for u in rows}
         self.committees: dict[int, list[OrgUnit]] = defaultdict(list)
@@ -90,7 +94,7 @@ def cascade_plan(
     if root.status == State.cancelled:
         raise GuardFailed(f"plan {plan_id} is cancelled: it cannot be cascaded")
     issuer = session.get(OrgUnit, root.issuer_id)
-    tree = TreeIndex(session, issuer)
+    tree = TreeIndex(session, issuer, branch_ids)
     tree_id = root.tree_id
     root_lines = _root_deadlines(session, tree_id)
     result = CascadeResult(plan_id=plan_id)
@@ -114,12 +118,12 @@ def cascade_plan(
         }
         todo = [(p, c) for p, c in pairs if (p.id, c.id) not in existing]
         result.existing += len(pairs) - len(todo)
-        created = _create_sub_plans(session, tree, todo, root_lines)
+        created, rows = _create_sub_plans(session, tree, todo, root_lines)
         for _, child in todo:
             name = branch_of[child.id]
             result.created_by_branch[name] = result.created_by_branch.get(name, 0) + 1
         result.created += len(created)
-        result.rows_written += _rows_counter.pop("rows", 0)
+        result.rows_written += rows
         result.requests_created += ensure_requests(session, [p.id for p in created])
         parents = [
             plan
@@ -129,9 +133,6 @@ def cascade_plan(
     result.rows_written += result.created + result.requests_created
     session.flush()
     return result
-
-
-_rows_counter: dict[str, int] = {}
 
 
 def _root_deadlines(session: Session, tree_id: int) -> list[PlanDeadline]:
@@ -212,11 +213,12 @@ def _create_sub_plans(
     tree: TreeIndex,
     todo: list[tuple[Plan, OrgUnit]],
     root_lines: list[PlanDeadline],
-) -> list[Plan]:
+) -> tuple[list[Plan], int]:
+    """Insert the sub-plans of ``todo`` with their assignments and deadlines; returns the new
+    plans and the number of assignment and deadline rows written."""
     if not todo:
-        return []
+        return [], 0
     parent_ids = sorted({p.id for p, _ in todo})
-    sections = _by_plan(session, PlanSection, parent_ids, PlanSection.position)
     assignments = _by_plan(session, Assignment, parent_ids, Assignment.position)
     rows = []
     for parent, child in todo:
@@ -242,20 +244,10 @@ def _create_sub_plans(
     _insert(session, Plan, rows)
     new = _existing_sub_plans(session, parent_ids)
     created = [new[(p.id, c.id)] for p, c in todo]
-    section_rows, assignment_rows, deadline_rows = [], [], []
+    # sections are not copied: a sub-plan reads its parent's until it writes its own
+    # (planflow.services.plans.sections_of); copies cost 258 M characters at national scale
+    assignment_rows, deadline_rows = [], []
     for (parent, child), plan in zip(todo, created, strict=True):
-        for s in sections.get(parent.id, []):
-            section_rows.append(
-                {
-                    "plan_id": plan.id,
-                    "part": s.part,
-                    "position": s.position,
-                    "number": s.number,
-                    "title": s.title,
-                    "body": s.body,
-                    "items": list(s.items or []),
-                }
-            )
         for a in _mapped_assignments(tree, parent, assignments.get(parent.id, []), child):
             assignment_rows.append({"plan_id": plan.id, **a})
         for line in root_lines:
@@ -270,11 +262,9 @@ def _create_sub_plans(
                     "recipient_id": plan.standing_agency_id,
                 }
             )
-    _insert(session, PlanSection, section_rows)
     _insert(session, Assignment, assignment_rows)
     _insert(session, PlanDeadline, deadline_rows)
-    _rows_counter["rows"] = len(section_rows) + len(assignment_rows) + len(deadline_rows)
-    return created
+    return created, len(assignment_rows) + len(deadline_rows)
 
 
 def _preamble(session: Session, tree: TreeIndex, parent: Plan) -> str:
@@ -294,8 +284,8 @@ def _by_plan(session: Session, model, plan_ids: list[int], order) -> dict[int, l
 
 
 def _insert(session: Session, model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(model), rows[start : start + 2000])
+    for start in range(0, len(rows), 2000):  # Core insert: one executemany per chunk
+        session.execute(insert(model.__table__), rows[start : start + 2000])
 
 
 __all__ = ["CascadeResult", "cascade_plan", "sub_plan_deadline"]

@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from planflow.models import Assignment, Plan, PlanDeadline, ReportRequest, State
+from planflow.models import Assignment, Plan, PlanDeadline, PlanSection, ReportRequest, State
 from planflow.services import notify
 from planflow.states import NotFound, fire, fire_many
 
@@ -36,28 +36,52 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
     """
     if not plan_ids:
         return 0
-    plans = {p.id: p for p in session.exec(select(Plan).where(Plan.id.in_(plan_ids))).all()}
-    deadlines: dict[int, list[PlanDeadline]] = {}
-    for d in session.exec(select(PlanDeadline).where(PlanDeadline.plan_id.in_(plan_ids))).all():
-        deadlines.setdefault(d.plan_id, []).append(d)
-    existing = set(
-        session.execute(
+    plans: dict[int, tuple[int | None, int]] = {}
+    deadlines: dict[int, list] = {}
+    for start in range(0, len(plan_ids), 500):
+        chunk = plan_ids[start : start + 500]
+        for pid, agency, issuer in session.execute(
+            select(Plan.id, Plan.standing_agency_id, Plan.issuer_id).where(Plan.id.in_(chunk))
+        ).all():
+            plans[pid] = (agency, issuer)
+        for line in session.execute(
             select(
-                ReportRequest.plan_id, ReportRequest.unit_id, ReportRequest.kind, ReportRequest.period
-            ).where(ReportRequest.plan_id.in_(plan_ids))
-        ).all()
-    )
+                PlanDeadline.plan_id,
+                PlanDeadline.kind,
+                PlanDeadline.period,
+                PlanDeadline.due_on,
+                PlanDeadline.recipient_id,
+            ).where(PlanDeadline.plan_id.in_(chunk))
+        ).all():
+            deadlines.setdefault(line.plan_id, []).append(line)
+    existing: set[tuple] = set()
+    assignments: list[tuple[int, int]] = []
+    for start in range(0, len(plan_ids), 500):
+        chunk = plan_ids[start : start + 500]
+        existing.update(
+            tuple(row)
+            for row in session.execute(
+                select(
+                    ReportRequest.plan_id,
+                    ReportRequest.unit_id,
+                    ReportRequest.kind,
+                    ReportRequest.period,
+                ).where(ReportRequest.plan_id.in_(chunk))
+            ).all()
+        )
+        assignments.extend(
+            session.execute(
+                select(Assignment.plan_id, Assignment.unit_id)
+                .where(Assignment.plan_id.in_(chunk))
+                .order_by(Assignment.plan_id, Assignment.position)
+            ).all()
+        )
     rows = []
-    assignments = session.execute(
-        select(Assignment.plan_id, Assignment.unit_id)
-        .where(Assignment.plan_id.in_(plan_ids))
-        .order_by(Assignment.plan_id, Assignment.position)
-    ).all()
     for plan_id, unit_id in assignments:
-        plan = plans[plan_id]
+        agency, issuer = plans[plan_id]
         for line in deadlines.get(plan_id, []):
-            recipient = line.recipient_id or plan.standing_agency_id
-            if unit_id in (recipient, plan.issuer_id):
+            recipient = line.recipient_id or agency
+            if unit_id in (recipient, issuer):
                 continue
             key = (plan_id, unit_id, line.kind, line.period)
             if key in existing:
@@ -78,7 +102,7 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
                 }
             )
     for start in range(0, len(rows), 2000):
-        session.execute(insert(ReportRequest), rows[start : start + 2000])
+        session.execute(insert(ReportRequest.__table__), rows[start : start + 2000])
     return len(rows)
 
 
@@ -102,3 +126,19 @@ def issue_plan(
     notify.plan_issued(session, plan_id=plan_id)
     session.flush()
     return IssueResult(plan_id=plan_id, requests_created=created, requests_issued=len(issued))
+
+
+def sections_of(session: Session, plan: Plan) -> list[PlanSection]:
+    """A plan's sections: its own, or (for a cascaded sub-plan that has written none) those of
+    its nearest ancestor that has them."""
+    current: Plan | None = plan
+    while current is not None:
+        rows = session.exec(
+            select(PlanSection)
+            .where(PlanSection.plan_id == current.id)
+            .order_by(PlanSection.part, PlanSection.position)
+        ).all()
+        if rows:
+            return list(rows)
+        current = session.get(Plan, current.parent_id) if current.parent_id else None
+    return []

@@ -292,5 +292,8 @@ def fire_many(
             ],
         )
         moved.extend(r.id for r in found)
-    session.expire_all()
+    moved_set = set(moved)
+    for obj in list(session.identity_map.values()):  # refresh only the rows this call moved
+        if isinstance(obj, model) and obj.id in moved_set:
+            session.expire(obj)
     return moved

@@ -71,7 +71,7 @@ def test_cascade_killed_midway_is_finished_by_a_re_run(
 
     monkeypatch.setattr(service, "cascade_plan", crash_after_five)
     with pytest.raises(RuntimeError, match="injected crash"):
-        cascade_plan_flow(hanoi)
+        cascade_plan_flow(hanoi, units_per_task=1)  # one task per district subtree
     partial = _count(engine, Plan, Plan.root_id == hanoi)
     assert 0 < partial < 556
     monkeypatch.setattr(service, "cascade_plan", real)

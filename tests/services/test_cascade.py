@@ -165,3 +165,22 @@ def test_a_unit_added_to_the_tree_gets_just_its_sub_plan(session: Session, hanoi
     again = cascade_plan(session=session, plan_id=hanoi.id)
     session.commit()
     assert again.created == 1 and _count(session, Plan) == before + 1
+
+
+def test_sub_plans_read_their_parent_sections_until_they_write_their_own(
+    session: Session, hanoi: Plan
+) -> None:
+    from planflow.models import PlanSection
+    from planflow.services.plans import sections_of
+
+    session.add(PlanSection(plan_id=hanoi.id, part="content", position=1, number="1",
+                            title="Tuyên truyền", items=["Tiếp tục đẩy mạnh truyền thông"]))
+    session.flush()
+    cascade_plan(session=session, plan_id=hanoi.id)
+    ha_dong = _sub_plan(session, hanoi, "268")
+    assert [s.title for s in sections_of(session, ha_dong)] == ["Tuyên truyền"]
+    session.add(PlanSection(plan_id=ha_dong.id, part="content", position=1, number="1",
+                            title="Tuyên truyền trên địa bàn quận"))
+    session.flush()
+    assert [s.title for s in sections_of(session, ha_dong)] == ["Tuyên truyền trên địa bàn quận"]
+    assert _count(session, PlanSection) == 2  # nothing copied per sub-plan
