@@ -883,7 +883,7 @@ def one_sub_plan(session: Session, parent_id: int, unit_id: int) -> int:
 
     parent = get_plan(session, parent_id)
     tree = TreeIndex(session, session.get(OrgUnit, parent.issuer_id))
-    created = _create_sub_plans(
+    created, _ = _create_sub_plans(
         session, tree, [(parent, tree.units[unit_id])], _root_deadlines(session, parent.tree_id)
     )
     ensure_requests(session, [p.id for p in created])

@@ -12,7 +12,7 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 
-from sqlalchemy import delete, insert
+from sqlalchemy import delete, func, insert
 from sqlmodel import Session, select
 
 from planflow.models import (
@@ -25,6 +25,7 @@ from planflow.models import (
     ReportKind,
     ReportRequest,
     State,
+    UnitKind,
 )
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators, target_for
@@ -152,134 +153,156 @@ def _aggregate_level(
     actor: str,
     result: AggregationResult,
 ) -> None:
+    """Compile every plan of one depth at once: completeness from the requests, figures as
+    SQL sums of the direct submissions plus the child committees' consolidated reports."""
     plan_ids = [p.id for p in plans]
-    requests = _chunked(
+    level_ids = set(plan_ids)
+    requests = _rows(
         session,
-        lambda chunk: select(ReportRequest).where(
-            ReportRequest.plan_id.in_(chunk),
+        lambda c: select(
+            ReportRequest.id,
+            ReportRequest.plan_id,
+            ReportRequest.unit_id,
+            ReportRequest.status,
+            ReportRequest.late,
+        ).where(
+            ReportRequest.plan_id.in_(c),
             ReportRequest.kind == kind,
             ReportRequest.period == period,
         ),
         plan_ids,
     )
-    unit_ids = {r.unit_id for r in requests} | {p.issuer_id for p in plans}
-    units = {
-        u.id: u
-        for u in _chunked(session, lambda c: select(OrgUnit).where(OrgUnit.id.in_(c)), unit_ids)
-    }
-    # consolidated reports of child committees, by (plan's parent, unit)
-    level_ids = set(plan_ids)
+    labels = _labels(session, {r.unit_id for r in requests} | {p.issuer_id for p in plans})
+    # child committees that compiled their own subtree: counted through that report instead
     child_plan_ids = [p.id for p in by_id.values() if p.parent_id in level_ids]
-    consolidated = {
-        (by_id[r.plan_id].parent_id, r.unit_id): r.id
-        for r in _chunked(
-            session,
-            lambda c: select(Report).where(
-                Report.plan_id.in_(c),
-                Report.consolidated,
-                Report.kind == kind,
-                Report.period == period,
-            ),
-            child_plan_ids,
-        )
-    }
-    own_request_ids = {
-        p.id: None for p in plans
-    }  # own figures: the issuer's request on the parent plan
-    parents = {p.parent_id for p in plans if p.parent_id}
-    own_requests = {
-        (r.plan_id, r.unit_id): r
-        for r in _chunked(
-            session,
-            lambda c: select(ReportRequest).where(
-                ReportRequest.plan_id.in_(c),
-                ReportRequest.kind == kind,
-                ReportRequest.period == period,
-                ReportRequest.status.in_(list(DONE)),
-            ),
-            list(parents),
-        )
-    }
-    for plan in plans:
-        own = own_requests.get((plan.parent_id, plan.issuer_id))
-        own_request_ids[plan.id] = own.id if own else None
-    submissions = {
-        r.request_id: r.id
-        for r in _chunked(
-            session,
-            lambda c: select(Report).where(Report.request_id.in_(c), ~Report.consolidated),
-            [r.id for r in requests if r.status in DONE]
-            + [i for i in own_request_ids.values() if i],
-        )
-    }
+    compiled_children = _rows(
+        session,
+        lambda c: select(Report.id, Report.plan_id, Report.unit_id).where(
+            Report.plan_id.in_(c),
+            Report.consolidated,
+            Report.kind == kind,
+            Report.period == period,
+        ),
+        child_plan_ids,
+    )
     sources: dict[int, list[int]] = defaultdict(list)
-    completeness: dict[int, Completeness] = {}
-    for plan in plans:
-        issuer = units[plan.issuer_id]
-        completeness[plan.id] = Completeness(
-            unit_id=issuer.id, unit=issuer.label, plan_id=plan.id
-        )
-        own_id = own_request_ids[plan.id]
-        if own_id and own_id in submissions:
-            sources[plan.id].append(submissions[own_id])
+    for report_id, child_plan, _unit in compiled_children:
+        sources[by_id[child_plan].parent_id].append(report_id)
+    compiled_units = [unit for _, _, unit in compiled_children]
+    # own figures: the issuer's submission on the parent plan
+    issuer_of = {p.issuer_id: p.id for p in plans if p.parent_id}
+    for report_id, unit_id in _rows(
+        session,
+        lambda c: select(Report.id, Report.unit_id)
+        .join(ReportRequest, ReportRequest.id == Report.request_id)
+        .where(
+            Report.plan_id.in_(c),
+            ~Report.consolidated,
+            Report.kind == kind,
+            Report.period == period,
+            Report.unit_id.in_(list(issuer_of)),
+            ReportRequest.status.in_(list(DONE)),
+        ),
+        list({p.parent_id for p in plans if p.parent_id}),
+    ):
+        sources[issuer_of[unit_id]].append(report_id)
+    completeness: dict[int, Completeness] = {
+        p.id: Completeness(unit_id=p.issuer_id, unit=labels[p.issuer_id][1], plan_id=p.id)
+        for p in plans
+    }
     to_aggregate: list[int] = []
-    for req in sorted(requests, key=lambda r: units[r.unit_id].code):
-        node = completeness[req.plan_id]
-        unit = units[req.unit_id]
-        if req.status not in EXPECTED:
+    for request_id, plan_id, unit_id, status, late in sorted(
+        requests, key=lambda r: labels[r.unit_id][0]
+    ):
+        if status not in EXPECTED:
             continue
+        node = completeness[plan_id]
         node.expected += 1
-        if req.status in DONE:
-            if req.late:
+        if status in DONE:
+            if late:
                 node.late += 1
-                node.late_units.append(unit.label)
+                node.late_units.append(labels[unit_id][1])
             else:
                 node.on_time += 1
-            if req.status == State.submitted:
-                to_aggregate.append(req.id)
+            if status == State.submitted:
+                to_aggregate.append(request_id)
         else:
             node.missing += 1
-            node.missing_units.append(unit.label)
-        compiled = consolidated.get((req.plan_id, req.unit_id))
-        if compiled is not None:
-            sources[req.plan_id].append(compiled)
-        elif req.status in DONE and req.id in submissions:
-            sources[req.plan_id].append(submissions[req.id])
-    sums = _sum_values(session, sources)
+            node.missing_units.append(labels[unit_id][1])
+    sums = _sum_direct(session, plan_ids, kind, period, compiled_units)
+    _add_reports(session, sources, sums)
     _write_consolidated(session, plans, kind, period, completeness, sums, result)
     result.aggregated += len(fire_many(session, ReportRequest, to_aggregate, "aggregate", actor=actor))
     result.nodes.extend(completeness[p.id] for p in plans)
 
 
-def _sum_values(
-    session: Session, sources: dict[int, list[int]]
+def _labels(session: Session, unit_ids: set[int]) -> dict[int, tuple[str, str]]:
+    """unit id → (code for ordering, the name documents use)."""
+    out = {}
+    for uid, code, name, kind in _rows(
+        session,
+        lambda c: select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind).where(
+            OrgUnit.id.in_(c)
+        ),
+        unit_ids,
+    ):
+        out[uid] = (code, f"UBND {name}" if kind == UnitKind.committee else name)
+    return out
+
+
+def _sum_direct(
+    session: Session, plan_ids: list[int], kind: ReportKind, period: str, skip_units: list[int]
 ) -> dict[int, dict[str, list[int | None]]]:
+    """Per plan and indicator, SQL sums of the submitted reports on that plan, leaving out the
+    units in ``skip_units`` (they count through their consolidated report)."""
+    sums: dict[int, dict[str, list[int | None]]] = defaultdict(dict)
+    columns = [getattr(IndicatorValue, n) for n in NUMBERS]
+    for start in range(0, len(plan_ids), 500):
+        chunk = plan_ids[start : start + 500]
+        query = (
+            select(Report.plan_id, IndicatorValue.indicator_code, *map(func.sum, columns))
+            .join(IndicatorValue, IndicatorValue.report_id == Report.id)
+            .join(ReportRequest, ReportRequest.id == Report.request_id)
+            .where(
+                Report.plan_id.in_(chunk),
+                ~Report.consolidated,
+                Report.kind == kind,
+                Report.period == period,
+                ReportRequest.status.in_(list(DONE)),
+            )
+            .group_by(Report.plan_id, IndicatorValue.indicator_code)
+        )
+        if skip_units:
+            query = query.where(Report.unit_id.not_in(skip_units))
+        for plan_id, code, *numbers in session.execute(query).all():
+            sums[plan_id][code] = [None if n is None else int(n) for n in numbers]
+    return sums
+
+
+def _add_reports(
+    session: Session,
+    sources: dict[int, list[int]],
+    sums: dict[int, dict[str, list[int | None]]],
+) -> None:
+    """Add whole reports (own submissions, children's consolidated reports) to the sums."""
     owner: dict[int, list[int]] = defaultdict(list)
     for plan_id, report_ids in sources.items():
         for report_id in report_ids:
             owner[report_id].append(plan_id)
-    sums: dict[int, dict[str, list[int | None]]] = defaultdict(dict)
-    ids = list(owner)
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
-        rows = session.execute(
-            select(
-                IndicatorValue.report_id,
-                IndicatorValue.indicator_code,
-                IndicatorValue.male,
-                IndicatorValue.female,
-                IndicatorValue.total,
-                IndicatorValue.numerator,
-                IndicatorValue.denominator,
-            ).where(IndicatorValue.report_id.in_(chunk))
-        ).all()
-        for report_id, code, *numbers in rows:
-            for plan_id in owner[report_id]:
-                acc = sums[plan_id].setdefault(code, [None] * len(NUMBERS))
-                for i, value in enumerate(numbers):
-                    if value is not None:
-                        acc[i] = value if acc[i] is None else acc[i] + value
-    return sums
+    for report_id, code, *numbers in _rows(
+        session,
+        lambda c: select(
+            IndicatorValue.report_id,
+            IndicatorValue.indicator_code,
+            *(getattr(IndicatorValue, n) for n in NUMBERS),
+        ).where(IndicatorValue.report_id.in_(c)),
+        owner,
+    ):
+        for plan_id in owner[report_id]:
+            acc = sums[plan_id].setdefault(code, [None] * len(NUMBERS))
+            for i, value in enumerate(numbers):
+                if value is not None:
+                    acc[i] = value if acc[i] is None else acc[i] + value
 
 
 def _write_consolidated(
@@ -358,10 +381,20 @@ def _write_consolidated(
 
 
 def _chunked(session: Session, build, ids, size: int = 900) -> list:
+    """ORM rows of a query built per chunk of ids (SQLite caps bound parameters)."""
     ids = list(ids)
     out: list = []
     for start in range(0, len(ids), size):
         out.extend(session.exec(build(ids[start : start + size])).all())
+    return out
+
+
+def _rows(session: Session, build, ids, size: int = 900) -> list:
+    """Plain column rows of a query built per chunk of ids."""
+    ids = list(ids)
+    out: list = []
+    for start in range(0, len(ids), size):
+        out.extend(session.execute(build(ids[start : start + size])).all())
     return out
 
 
