@@ -61,12 +61,26 @@ class TreeIndex:
             scope = (OrgUnit.id == root.id) | (OrgUnit.parent_id == root.id)
             for path in paths:
                 scope = scope | OrgUnit.path.startswith(path + "/")
-        rows = session.exec(
-            select(OrgUnit).where(OrgUnit.tiers == root.tiers, OrgUnit.active, scope)
+        # plain rows, not ORM objects: the cascade reads a few columns of thousands of units
+        rows = session.execute(
+            select(
+                OrgUnit.id,
+                OrgUnit.parent_id,
+                OrgUnit.code,
+                OrgUnit.name,
+                OrgUnit.kind,
+                OrgUnit.level,
+                OrgUnit.tiers,
+                OrgUnit.role_key,
+                OrgUnit.subordinate,
+                OrgUnit.division_type,
+            ).where(OrgUnit.tiers == root.tiers, OrgUnit.active, scope)
         ).all()
         self.units: dict[int, OrgUnit] = {u.id: u for u in rows}
         self.committees: dict[int, list[OrgUnit]] = defaultdict(list)
         self.by_role: dict[tuple[int, str], OrgUnit] = {}
+        self._roles: dict[tuple, str | None] = {}
+        self._labels: dict[int, str] = {}
         for unit in sorted(rows, key=lambda u: u.code):
             if unit.parent_id is None:
                 continue
@@ -75,10 +89,18 @@ class TreeIndex:
             elif unit.role_key:
                 self.by_role[(unit.parent_id, unit.role_key)] = unit
 
-    def counterpart(self, unit: OrgUnit, committee: OrgUnit) -> OrgUnit | None:
-        """The body under ``committee`` that mirrors ``unit`` (a department or mass organisation)."""
-        role = hierarchy.counterpart_role(unit.role_key or "", tiers=unit.tiers, level=unit.level)
-        return self.by_role.get((committee.id, role)) if role else None
+    def counterpart_role(self, unit: OrgUnit) -> str | None:
+        """The role of the body below that mirrors ``unit`` (a department, a mass organisation)."""
+        key = (unit.role_key or "", unit.tiers, unit.level)
+        if key not in self._roles:
+            self._roles[key] = hierarchy.counterpart_role(key[0], tiers=key[1], level=key[2])
+        return self._roles[key]
+
+    def ward_label(self, committee_id: int) -> str:
+        """How a plan names the child committees of ``committee_id`` as a group."""
+        if committee_id not in self._labels:
+            self._labels[committee_id] = _ward_label(self.committees.get(committee_id, []))
+        return self._labels[committee_id]
 
     def standing_agency(self, committee: OrgUnit) -> OrgUnit | None:
         role = hierarchy.standing_role(committee.tiers, committee.level)
@@ -173,39 +195,58 @@ def _ward_label(wards: list[OrgUnit]) -> str:
     return "Ủy ban nhân dân các " + ", ".join(kinds or ["phường"])
 
 
-def _mapped_assignments(
-    tree: TreeIndex, parent: Plan, parent_rows: list[Assignment], child: OrgUnit
-) -> list[dict]:
+@dataclass
+class _Sources:
+    """A parent plan's assignments, sorted once for all its children: the committees' own
+    duties by unit, and the bodies beside the issuer with the role their counterpart plays."""
+
+    own: dict[int, dict] = field(default_factory=dict)
+    beside: list[tuple[dict, str]] = field(default_factory=list)
+
+
+def _sources(tree: TreeIndex, parent_issuer: int, rows: list[dict]) -> _Sources:
+    out = _Sources()
+    for row in rows:
+        unit = tree.units.get(row["unit_id"])
+        if unit is None:
+            continue
+        if unit.kind == UnitKind.committee:
+            out.own[unit.id] = row
+        elif unit.parent_id == parent_issuer:
+            role = tree.counterpart_role(unit)
+            if role:
+                out.beside.append((row, role))
+    return out
+
+
+def _mapped_assignments(tree: TreeIndex, sources: _Sources, child: OrgUnit) -> list[dict]:
     merged: dict[int, dict] = {}
 
-    def add(unit: OrgUnit, source: Assignment, label: str | None) -> None:
+    def add(unit: OrgUnit, source: dict, label: str | None) -> None:
         if unit.id in merged:  # e.g. Sở KH&ĐT and Sở Tài chính both map to Phòng TC-KH
-            merged[unit.id]["duties"] += "\n" + source.duties
+            merged[unit.id]["duties"] += "\n" + source["duties"]
             return
         merged[unit.id] = {
             "unit_id": unit.id,
-            "role": source.role,
+            "role": source["role"],
             "requested": not unit.subordinate,
             "position": len(merged),
             "group_label": label,
-            "duties": source.duties,
+            "duties": source["duties"],
         }
 
-    for source in parent_rows:
-        unit = tree.units.get(source.unit_id)
-        if unit is None:
-            continue
-        if unit.id == child.id:
-            wards = tree.committees.get(child.id, [])
-            for ward in wards:
-                add(ward, source, _ward_label(wards))
-            if not wards:
-                add(child, source, None)
-        elif unit.parent_id == parent.issuer_id and unit.kind != UnitKind.committee:
-            twin = tree.counterpart(unit, child)
-            if twin is not None:
-                add(twin, source, None)
-    return list(merged.values())
+    for source, role in sources.beside:
+        twin = tree.by_role.get((child.id, role))
+        if twin is not None:
+            add(twin, source, None)
+    own = sources.own.get(child.id)
+    if own is not None:
+        wards = tree.committees.get(child.id, [])
+        for ward in wards:
+            add(ward, own, tree.ward_label(child.id))
+        if not wards:
+            add(child, own, None)
+    return sorted(merged.values(), key=lambda a: a["position"])
 
 
 def _create_sub_plans(
@@ -219,7 +260,9 @@ def _create_sub_plans(
     if not todo:
         return [], 0
     parent_ids = sorted({p.id for p, _ in todo})
-    assignments = _by_plan(session, Assignment, parent_ids, Assignment.position)
+    assignments = _assignment_rows(session, parent_ids)
+    sources = {pid: _sources(tree, issuer, assignments.get(pid, [])) for pid, issuer in
+               {p.id: p.issuer_id for p, _ in todo}.items()}
     rows = []
     for parent, child in todo:
         agency = tree.standing_agency(child)
@@ -248,7 +291,7 @@ def _create_sub_plans(
     # (planflow.services.plans.sections_of); copies cost 258 M characters at national scale
     assignment_rows, deadline_rows = [], []
     for (parent, child), plan in zip(todo, created, strict=True):
-        for a in _mapped_assignments(tree, parent, assignments.get(parent.id, []), child):
+        for a in _mapped_assignments(tree, sources[parent.id], child):
             assignment_rows.append({"plan_id": plan.id, **a})
         for line in root_lines:
             due, upward = sub_plan_deadline(ReportKind(line.kind), line.due_on, plan.depth)
@@ -274,12 +317,17 @@ def _preamble(session: Session, tree: TreeIndex, parent: Plan) -> str:
     return f"Thực hiện Kế hoạch số {number} ngày {when} của UBND {issuer.name}"
 
 
-def _by_plan(session: Session, model, plan_ids: list[int], order) -> dict[int, list]:
-    grouped: dict[int, list] = defaultdict(list)
+def _assignment_rows(session: Session, plan_ids: list[int]) -> dict[int, list[dict]]:
+    """The assignments of these plans as plain dicts, in plan order."""
+    grouped: dict[int, list[dict]] = defaultdict(list)
     for start in range(0, len(plan_ids), 500):
         chunk = plan_ids[start : start + 500]
-        for row in session.exec(select(model).where(model.plan_id.in_(chunk)).order_by(order)):
-            grouped[row.plan_id].append(row)
+        for row in session.execute(
+            select(
+                Assignment.plan_id, Assignment.unit_id, Assignment.role, Assignment.duties
+            ).where(Assignment.plan_id.in_(chunk)).order_by(Assignment.plan_id, Assignment.position)
+        ).mappings():
+            grouped[row["plan_id"]].append(dict(row))
     return grouped
 
 
