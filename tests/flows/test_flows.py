@@ -149,3 +149,49 @@ def test_refused_submission_fails_the_flow_and_changes_nothing(engine, hanoi: in
         assert s.get(ReportRequest, request_id).status == State.issued
 
 
+
+
+def test_issue_waits_for_an_approval_entered_for_the_paused_run(engine, hanoi: int) -> None:
+    import threading
+    import time as clock
+
+    from prefect import resume_flow_run
+    from prefect.client.orchestration import get_client
+    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, \
+        FlowRunFilterStateType
+    from prefect.client.schemas.objects import StateType
+
+    outcome: dict = {}
+    runner = threading.Thread(
+        target=lambda: outcome.setdefault(
+            "summary", issue_plan_flow(hanoi, actor="op", require_approval=True, cascade=False)
+        )
+    )
+    runner.start()
+    paused = None
+    with get_client(sync_client=True) as client:
+        for _ in range(120):
+            runs = client.read_flow_runs(
+                flow_run_filter=FlowRunFilter(
+                    state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
+                )
+            )
+            if runs:
+                paused = runs[0]
+                break
+            clock.sleep(0.5)
+    assert paused is not None, "the issue-plan run never paused for approval"
+    assert _count(engine, ReportRequest, ReportRequest.status == State.issued) == 0
+    resume_flow_run(
+        paused.id,
+        run_input={"approved": True, "approved_by": "Phó Giám đốc Sở LĐTBXH", "comment": "Đồng ý"},
+    )
+    runner.join(timeout=120)
+    summary = outcome["summary"]
+    assert summary.issued and summary.approved_by == "Phó Giám đốc Sở LĐTBXH"
+    with Session(engine) as s:
+        assert s.get(Plan, hanoi).status == State.issued
+        from planflow.models import TransitionLog
+
+        log = s.exec(select(TransitionLog).where(TransitionLog.entity == "plan")).one()
+        assert "approved by Phó Giám đốc Sở LĐTBXH" in log.actor
