@@ -256,42 +256,60 @@ def fire_many(
         raise ValueError(f"'{trigger}' cannot be fired in bulk on {entity}")
     when = as_utc(at) if at else utcnow()
     moved: list[int] = []
-    for start in range(0, len(ids), 500):
-        chunk = ids[start : start + 500]
-        found = session.execute(
-            select(model.id, model.status, model.version)
-            .where(model.id.in_(chunk), model.status.in_(list(move.sources)))
-            .with_for_update()
-        ).all()
+    for start in range(0, len(ids), 900):
+        chunk = ids[start : start + 900]
+        # one UPDATE … RETURNING: the WHERE on the source states is the check, and what it
+        # returns is exactly what moved (a row another session moved first is simply not there)
+        if len(move.sources) == 1:
+            found = [
+                (row_id, move.sources[0])
+                for (row_id,) in session.execute(
+                    update(model)
+                    .where(model.id.in_(chunk), model.status == move.sources[0])
+                    .values(status=move.dest, version=model.version + 1)
+                    .returning(model.id)
+                    .execution_options(synchronize_session=False)
+                ).all()
+            ]
+        else:  # several source states: read them first, for the audit rows
+            found = [
+                tuple(r)
+                for r in session.execute(
+                    select(model.id, model.status)
+                    .where(model.id.in_(chunk), model.status.in_(list(move.sources)))
+                    .with_for_update()
+                ).all()
+            ]
+            result = session.execute(
+                update(model)
+                .where(model.id.in_([r[0] for r in found]), model.status.in_(list(move.sources)))
+                .values(status=move.dest, version=model.version + 1)
+                .execution_options(synchronize_session=False)
+            )
+            if result.rowcount != len(found):
+                raise ConcurrentTransition(
+                    f"{entity}: another session moved some of {len(found)} rows during "
+                    f"'{trigger}'"
+                )
         if not found:
             continue
-        result = session.execute(
-            update(model)
-            .where(model.id.in_([r.id for r in found]), model.status.in_(list(move.sources)))
-            .values(status=move.dest, version=model.version + 1)
-            .execution_options(synchronize_session=False)
-        )
-        if result.rowcount != len(found):
-            raise ConcurrentTransition(
-                f"{entity}: another session moved some of {len(found)} rows during '{trigger}'"
-            )
         session.execute(
-            insert(TransitionLog),
+            insert(TransitionLog.__table__),
             [
                 {
                     "entity": entity,
-                    "entity_id": r.id,
+                    "entity_id": row_id,
                     "trigger": trigger,
-                    "from_state": r.status,
+                    "from_state": before,
                     "to_state": move.dest,
                     "actor": actor,
                     "reason": reason,
                     "at": when,
                 }
-                for r in found
+                for row_id, before in found
             ],
         )
-        moved.extend(r.id for r in found)
+        moved.extend(row_id for row_id, _ in found)
     moved_set = set(moved)
     for obj in list(session.identity_map.values()):  # refresh only the rows this call moved
         if isinstance(obj, model) and obj.id in moved_set:
