@@ -311,10 +311,11 @@ def print_summary(session: Session, plan_id: int, console: Console, data_dir: Pa
 
 
 def write_compiled_report(session: Session, plan_id: int, data_dir: Path) -> Path:
-    """The city's compiled six-month report as .docx, .html and .md side by side (the same
-    renderer as `planflow report render`); returns the .docx."""
+    """The city's compiled six-month report as .docx, .html and .md; returns the .docx path."""
     from planflow.documents.render import Format, write_report_set
 
-    paths = write_report_set(session, plan_id=plan_id, kind=ReportKind.six_month, period=PERIOD,
-                             folder=data_dir / "reports")
+    paths = write_report_set(
+        session, plan_id=plan_id, kind=ReportKind.six_month, period=PERIOD,
+        folder=data_dir / "reports",
+    )
     return paths[Format.docx]

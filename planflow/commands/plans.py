@@ -89,3 +89,12 @@ def _summary(imported: ImportedPlan) -> None:
         console.print(f"[yellow]unresolved[/] {item['name']!r} ({item['where']}): {item['reason']}")
     for warning in d["warnings"]:
         console.print(f"[yellow]warning[/] {warning}")
+
+
+def _mount_render() -> None:
+    from planflow.commands.documents import plan_render
+
+    plan_app.command("render")(plan_render)
+
+
+_mount_render()

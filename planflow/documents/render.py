@@ -1,0 +1,147 @@
+"""Rendering plans and compiled reports as .md, .html (Jinja2) and .docx (python-docx).
+
+The layout is the administrative one of Decree 30/2020/NĐ-CP; what the documents say comes
+from ``render_model``. Templates autoescape HTML and use ``StrictUndefined``: a missing value
+is an error, never a blank in an official document.
+"""
+
+from __future__ import annotations
+
+import re
+from enum import StrEnum
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:  # the command line imports Format; the rest loads when a document is made
+    from jinja2 import Environment
+    from sqlmodel import Session
+
+    from planflow.documents.render_model import Document
+    from planflow.models import ReportKind
+
+
+class Format(StrEnum):
+    docx = "docx"
+    html = "html"
+    md = "md"
+
+
+_MD_INLINE = re.compile(r"([\\`*_\[\]<>|])")
+_MD_BLOCK = re.compile(r"^(\s*)(\d+)\.(\s)|^(\s*)([-+#>])(\s|$)")
+
+
+def md_escape(text: str) -> str:
+    """Text as literal Markdown: inline marks escaped, no accidental list or heading."""
+    text = _MD_INLINE.sub(r"\\\1", str(text))
+    return _MD_BLOCK.sub(
+        lambda m: (
+            f"{m.group(1)}{m.group(2)}\\.{m.group(3)}"
+            if m.group(2)
+            else f"{m.group(4)}\\{m.group(5)}{m.group(6)}"
+        ),
+        text,
+    )
+
+
+@cache
+def environment() -> Environment:
+    """The template environment: HTML autoescaped, undefined names fail loudly."""
+    from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+    env = Environment(
+        loader=PackageLoader("planflow.documents", "templates"),
+        autoescape=select_autoescape(["html"], default_for_string=False, default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+    env.filters["md"] = md_escape
+    return env
+
+
+def render_document(doc: Document, fmt: Format | str) -> bytes:
+    """One document in one format, as the bytes of the file."""
+    fmt = Format(fmt)
+    if fmt == Format.docx:
+        from planflow.documents.render_docx import docx_bytes
+
+        return docx_bytes(doc)
+    text = environment().get_template(f"document.{fmt.value}").render(doc=doc)
+    return text.encode("utf-8")
+
+
+def render_plan(session: Session, *, plan_id: int, fmt: Format | str) -> bytes:
+    """A plan (a cascaded sub-plan renders as its issuer's draft)."""
+    from planflow.documents.render_model import plan_document
+
+    return render_document(plan_document(session, plan_id), fmt)
+
+
+def render_report(
+    session: Session, *, plan_id: int, kind: ReportKind, period: str, fmt: Format | str
+) -> bytes:
+    """The compiled report of a plan's issuer for one period (after aggregation)."""
+    from planflow.documents.render_report import report_document
+
+    return render_document(report_document(session, plan_id, kind, period), fmt)
+
+
+def _write(doc: Document, fmt: Format | str, out: Path | None, folder: Path) -> Path:
+    fmt = Format(fmt)
+    path = Path(out) if out else folder / f"{doc.stem}.{fmt.value}"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(render_document(doc, fmt))
+    return path
+
+
+def write_plan(
+    session: Session, *, plan_id: int, fmt: Format | str, out: Path | None = None
+) -> Path:
+    """Write a plan to ``out`` (default: <data dir>/documents/plan-ID.FMT); returns the path."""
+    from planflow.config.settings import get_settings
+    from planflow.documents.render_model import plan_document
+
+    doc = plan_document(session, plan_id)
+    return _write(doc, fmt, out, get_settings().data_dir / "documents")
+
+
+def write_report(
+    session: Session,
+    *,
+    plan_id: int,
+    kind: ReportKind,
+    period: str,
+    fmt: Format | str,
+    out: Path | None = None,
+) -> Path:
+    """Write a compiled report (default: <data dir>/reports/plan-ID-KIND-PERIOD.FMT)."""
+    from planflow.config.settings import get_settings
+    from planflow.documents.render_report import report_document
+
+    doc = report_document(session, plan_id, kind, period)
+    return _write(doc, fmt, out, get_settings().data_dir / "reports")
+
+
+def write_report_set(
+    session: Session, *, plan_id: int, kind: ReportKind, period: str, folder: Path
+) -> dict[Format, Path]:
+    """The compiled report as .docx, .html and .md side by side in ``folder``."""
+    from planflow.documents.render_report import report_document
+
+    doc = report_document(session, plan_id, kind, period)
+    return {fmt: _write(doc, fmt, None, folder) for fmt in Format}
+
+
+__all__ = [
+    "Format",
+    "environment",
+    "md_escape",
+    "render_document",
+    "render_plan",
+    "render_report",
+    "write_plan",
+    "write_report",
+    "write_report_set",
+]

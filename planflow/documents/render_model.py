@@ -1,0 +1,429 @@
+"""What a rendered document says, in the order it says it: one model for .md, .html and .docx.
+
+``plan_document`` (here) and ``render_report.report_document`` read the database and return a
+``Document``: the Decree 30/2020/NĐ-CP header, the title, a flat body of paragraphs and tables,
+the distribution list and the signature block. The renderers only lay it out; the wording is
+decided here and in ``render_report``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlmodel import Session, select
+
+from planflow.models import (
+    Assignment,
+    OrgUnit,
+    Plan,
+    PlanDeadline,
+    PlanKind,
+    PlanSection,
+    ReportKind,
+    UnitKind,
+)
+from planflow.services.plans import get_plan, sections_of
+
+NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
+MOTTO = "Độc lập - Tự do - Hạnh phúc"
+TOPIC = "công tác bình đẳng giới và vì sự tiến bộ của phụ nữ"
+BLANK = "\u00a0" * 6  # room for a number or a day written in by hand when the draft is signed
+ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
+AREA_TYPES = ("Thành phố", "Thị xã", "Thị trấn", "Đặc khu", "Tỉnh", "Quận", "Huyện", "Phường", "Xã")
+
+
+@dataclass(frozen=True)
+class Para:
+    """One paragraph. kind: part (I. …), heading (1. … in bold), text, item (- …),
+    subitem (+ …), note (italic, smaller)."""
+
+    kind: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Table:
+    """A ruled table; widths in centimetres, align per column: l, c or r."""
+
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    widths: tuple[float, ...]
+    align: tuple[str, ...]
+    total_row: bool = False  # the last row sums the others: set in bold
+    kind: str = "table"
+
+
+@dataclass(frozen=True)
+class Header:
+    """The two-column header: issuing body and number (left), nation, motto, place and date."""
+
+    issuer_lines: tuple[str, ...]
+    number_line: str
+    place_date: str
+    nation: str = NATION
+    motto: str = MOTTO
+
+
+@dataclass(frozen=True)
+class Signature:
+    lines: tuple[str, ...]
+    name: str  # "" on a draft: the line stays blank until it is signed
+
+
+@dataclass
+class Document:
+    stem: str
+    header: Header
+    doc_type: str  # KẾ HOẠCH | BÁO CÁO
+    title: str
+    body: list[Para | Table] = field(default_factory=list)
+    recipients: list[str] = field(default_factory=list)
+    signature: Signature = field(default_factory=lambda: Signature((), ""))
+
+
+# --- wording helpers -----------------------------------------------------------------------
+
+
+def vn_date(day: date) -> str:
+    """20/5/2025, 15/02/2025, 05/3/2025: a zero before days under 10 and months 1 and 2."""
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"{day.day:02d}/{month}/{day.year}"
+
+
+def date_line(place: str, day: date | None, year: int) -> str:
+    """'Hà Đông, ngày 14 tháng 02 năm 2025'; blanks to fill in by hand on an undated draft."""
+    if day is None:
+        return f"{place}, ngày{BLANK}tháng{BLANK}năm {year}"
+    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
+    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+
+
+def vn_int(value: int | None) -> str:
+    return "–" if value is None else f"{value:,}".replace(",", ".")
+
+
+def vn_number(value: float | None) -> str:
+    """32 → '32'; 25.5 → '25,5'; 1234.57 → '1.234,57' (Vietnamese separators)."""
+    if value is None:
+        return "–"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def area_of(name: str) -> str:
+    """'Quận Hà Đông' → 'Hà Đông': the place name a document is dated at."""
+    for prefix in AREA_TYPES:
+        if name.startswith(prefix + " "):
+            return name[len(prefix) + 1 :]
+    return name
+
+
+def in_sentence(name: str) -> str:
+    """'Quận Hà Đông' → 'quận Hà Đông': how an area's name reads inside a sentence."""
+    for prefix in AREA_TYPES:
+        if name.startswith(prefix + " "):
+            return prefix.lower() + name[len(prefix) :]
+    return name
+
+
+def prose_label(label: str) -> str:
+    """'UBND Phường Liễu Giai' → 'UBND phường Liễu Giai', as lists in a document write it."""
+    if label.startswith("UBND "):
+        return "UBND " + in_sentence(label[5:])
+    return label
+
+
+def committee_name(unit: OrgUnit) -> str:
+    """'Ủy ban nhân dân quận Hà Đông' for a committee, the body's own name otherwise."""
+    if unit.kind == UnitKind.committee:
+        return f"Ủy ban nhân dân {in_sentence(unit.name)}"
+    return unit.name
+
+
+def lower_first(text: str) -> str:
+    return text[:1].lower() + text[1:] if text else text
+
+
+def period_text(kind: ReportKind | str, period: str) -> str:
+    """'6 tháng đầu năm 2025', 'năm 2025'."""
+    year = period[:4]
+    if kind == ReportKind.six_month:
+        return f"6 tháng đầu năm {year}"
+    if kind == ReportKind.ad_hoc:
+        return f"đột xuất ({period})"
+    return f"năm {year}"
+
+
+def issuer_lines(unit: OrgUnit, parent: OrgUnit | None) -> tuple[str, ...]:
+    """The issuing body in capitals: 'ỦY BAN NHÂN DÂN' / 'QUẬN HÀ ĐÔNG'."""
+    if unit.kind == UnitKind.committee:
+        return ("ỦY BAN NHÂN DÂN", unit.name.upper())
+    above = f"UBND {parent.name}".upper() if parent else ""
+    return tuple(x for x in (above, unit.name.upper()) if x)
+
+
+def number_line(number: str | None, symbol: str) -> str:
+    """'Số: 70/KH-UBND', or 'Số:      /KH-UBND' until a number is assigned at issue."""
+    return f"Số: {number}" if number else f"Số:{BLANK}/{symbol}"
+
+
+def lines_of(text: str | None) -> list[Para]:
+    """Duties or items as written: '- …' items, '+ …' sub-items, a lone sentence as text."""
+    raw = [line.strip() for line in (text or "").splitlines() if line.strip()]
+    out: list[Para] = []
+    for line in raw:
+        if line.startswith("+"):
+            out.append(Para("subitem", line.lstrip("+ ").strip()))
+        elif line.startswith(("-", "–")) or len(raw) > 1:
+            out.append(Para("item", line.lstrip("-– ").strip()))
+        else:
+            out.append(Para("text", line))
+    return out
+
+
+def numbered(items: Iterable[str]) -> list[str]:
+    """A distribution list punctuated as the decree wants: '…;' each, '….' the last."""
+    items = [i.strip().rstrip(";.").strip() for i in items if i and i.strip()]
+    return [f"{i};" for i in items[:-1]] + ([f"{items[-1]}."] if items else [])
+
+
+# --- plans ----------------------------------------------------------------------------------
+
+
+def plan_document(session: Session, plan_id: int) -> Document:
+    """A plan as its issuer would print it; a cascaded sub-plan as its issuer's draft."""
+    plan = get_plan(session, plan_id)
+    issuer = session.get(OrgUnit, plan.issuer_id)
+    parent = session.get(Plan, plan.parent_id) if plan.parent_id else None
+    parent_issuer = session.get(OrgUnit, parent.issuer_id) if parent else None
+    agency = session.get(OrgUnit, plan.standing_agency_id) if plan.standing_agency_id else None
+    symbol = "CTr-UBND" if plan.kind == PlanKind.programme else "KH-UBND"
+    doc = Document(
+        stem=f"plan-{plan.id}",
+        header=Header(
+            issuer_lines=issuer_lines(
+                issuer, session.get(OrgUnit, issuer.parent_id) if issuer.parent_id else None
+            ),
+            number_line=number_line(plan.number, symbol),
+            place_date=date_line(plan.place or area_of(issuer.name), plan.issued_on, plan.year),
+        ),
+        doc_type="CHƯƠNG TRÌNH" if plan.kind == PlanKind.programme else "KẾ HOẠCH",
+        # the cascade writes the official name ("trên địa bàn Quận Hà Đông"); prose lowers it
+        title=plan.title.replace(f" {issuer.name}", f" {in_sentence(issuer.name)}"),
+    )
+    doc.body.extend(Para("text", p) for p in _preamble(plan, parent, issuer))
+    # a cascaded sub-plan reads its parent's sections until it writes its own
+    sections = sorted(sections_of(session, plan), key=lambda s: s.position)
+    rows = session.exec(
+        select(Assignment, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == Assignment.unit_id)
+        .where(Assignment.plan_id == plan.id)
+        .order_by(Assignment.position, Assignment.id)
+    ).all()
+    deadlines = session.exec(
+        select(PlanDeadline).where(PlanDeadline.plan_id == plan.id).order_by(PlanDeadline.due_on)
+    ).all()
+    parts: list[tuple[str, list[Para]]] = []
+    purpose = [s for s in sections if s.part == "purpose"]
+    content = [s for s in sections if s.part != "purpose"]
+    if purpose:
+        parts.append(("MỤC ĐÍCH, YÊU CẦU", _sections(purpose)))
+    if content:
+        parts.append(("NỘI DUNG THỰC HIỆN", _sections(content)))
+    where = "tại Kế hoạch này"
+    if rows:
+        parts.append(("TỔ CHỨC THỰC HIỆN", _assignment_blocks(rows)))
+        where = f"tại Mục {ROMAN[len(parts) - 1]}"
+    regime = _regime(session, plan, deadlines, agency, (parent, parent_issuer), issuer, where)
+    if regime:
+        parts.append(("CHẾ ĐỘ BÁO CÁO", regime))
+    for numeral, (title, paras) in zip(ROMAN, parts, strict=False):
+        doc.body.append(Para("part", f"{numeral}. {title}"))
+        doc.body.extend(paras)
+    doc.body.append(Para("text", plan.closing or _closing(doc.title, issuer, rows)))
+    doc.recipients = numbered(plan.recipients or _default_recipients(session, issuer, rows, parent))
+    block = plan.signature_block or "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+    doc.signature = Signature(tuple(block.splitlines()), plan.signer_name or "")
+    return doc
+
+
+def _preamble(plan: Plan, parent: Plan | None, issuer: OrgUnit) -> list[str]:
+    text = (plan.preamble or "").strip()
+    if parent is not None and text.startswith("Thực hiện") and not text.endswith((":", ".")):
+        # the cascade pre-fills "Thực hiện Kế hoạch số … ngày … của UBND …": finish the sentence
+        text = (
+            f"{text} {lower_first(parent.title)}, {committee_name(issuer)} xây dựng Kế hoạch "
+            "thực hiện như sau:"
+        )
+    return [p.strip() for p in text.split("\n") if p.strip()]
+
+
+def _sections(sections: Iterable[PlanSection]) -> list[Para]:
+    out: list[Para] = []
+    for s in sections:
+        label = f"{s.number}. " if s.number else ""
+        items = list(s.items or [])
+        if not items and not s.body:  # a numbered aim written as one sentence (Hà Đông's I.)
+            out.append(Para("text", f"{label}{s.title}"))
+            continue
+        out.append(Para("heading", f"{label}{s.title}"))
+        if s.body:
+            out.extend(Para("text", p) for p in s.body.splitlines() if p.strip())
+        if len(items) == 1 and not items[0].startswith(("-", "+")):
+            out.append(Para("text", items[0]))
+        else:
+            out.extend(lines_of("\n".join(i if i.startswith("+") else f"- {i}" for i in items)))
+    return out
+
+
+def _assignment_blocks(rows: list[tuple[Assignment, OrgUnit]]) -> list[Para]:
+    """One numbered block per unit; units sharing a group label share a block."""
+    blocks: list[list[tuple[Assignment, OrgUnit]]] = []
+    by_label: dict[str, list[tuple[Assignment, OrgUnit]]] = {}
+    for a, unit in rows:
+        if a.group_label:
+            if a.group_label not in by_label:
+                by_label[a.group_label] = []
+                blocks.append(by_label[a.group_label])
+            by_label[a.group_label].append((a, unit))
+        else:
+            blocks.append([(a, unit)])
+    out: list[Para] = []
+    for n, members in enumerate(blocks, start=1):
+        first, unit = members[0]
+        name = first.group_label or (
+            prose_label(unit.label) if unit.kind == UnitKind.committee else unit.name
+        )
+        prefix = "Đề nghị " if all(a.requested for a, _ in members) else ""
+        out.append(Para("heading", f"{n}. {prefix}{name}"))
+        duties = {a.duties.strip() for a, _ in members}
+        if len(duties) == 1:
+            out.extend(lines_of(first.duties))
+        else:  # members of one group with different duties: each says whose they are
+            for a, u in members:
+                out.append(
+                    Para("item", f"{u.name}: " + " ".join(p.text for p in lines_of(a.duties)))
+                )
+        if len(members) > 1:
+            label = first.group_label or ""
+            noun = label.split(" các ", 1)[1] if " các " in label else "đơn vị"
+            names = ", ".join(u.name for _, u in members)
+            out.append(Para("text", f"Gồm {len(members)} {noun}: {names}."))
+    return out
+
+
+REGIME_UNITS = {
+    ReportKind.sub_plan: "Kế hoạch thực hiện năm {year} của đơn vị",
+    ReportKind.six_month: "Báo cáo kết quả thực hiện 06 tháng đầu năm {year}",
+    ReportKind.annual: "Báo cáo kết quả thực hiện năm {year}",
+    ReportKind.ad_hoc: "Báo cáo đột xuất ({period})",
+}
+
+
+def _regime(
+    session: Session,
+    plan: Plan,
+    deadlines: list[PlanDeadline],
+    agency: OrgUnit | None,
+    above: tuple[Plan | None, OrgUnit | None],
+    issuer: OrgUnit,
+    where: str,
+) -> list[Para]:
+    """Units → standing agency by ``due_on``; the standing agency → upward by ``upward_due_on``."""
+    if not deadlines:
+        return []
+    parent, parent_issuer = above
+    upward = sorted((d for d in deadlines if d.upward_due_on), key=lambda d: d.upward_due_on)
+    first, second = ("1. ", "2. ") if upward else ("", "")
+
+    def what(line: PlanDeadline) -> str:
+        return REGIME_UNITS[ReportKind(line.kind)].format(year=plan.year, period=line.period)
+
+    recipient = agency
+    if deadlines[0].recipient_id and (agency is None or deadlines[0].recipient_id != agency.id):
+        recipient = session.get(OrgUnit, deadlines[0].recipient_id)
+    to = f"{recipient.name} (cơ quan thường trực)" if recipient else committee_name(issuer)
+    out = [
+        Para("text", f"{first}Các cơ quan, đơn vị được giao nhiệm vụ {where} gửi báo cáo về {to}:")
+    ]
+    out += _listed(f"{what(d)}: trước ngày {vn_date(d.due_on)}" for d in deadlines)
+    if upward:
+        compiler = recipient.name if recipient else committee_name(issuer)
+        upper = committee_name(parent_issuer) if parent_issuer else "cấp trên"
+        parent_agency = (
+            session.get(OrgUnit, parent.standing_agency_id)
+            if parent is not None and parent.standing_agency_id
+            else None
+        )
+        via = f" (qua {parent_agency.name})" if parent_agency else ""
+        out.append(
+            Para(
+                "text",
+                f"{second}{compiler} tổng hợp, tham mưu {committee_name(issuer)} báo cáo "
+                f"{upper}{via}:",
+            )
+        )
+        out += _listed(
+            f"{_upward_label(d, plan, issuer, what(d))}: trước ngày {vn_date(d.upward_due_on)}"
+            for d in upward
+        )
+    return out
+
+
+def _upward_label(line: PlanDeadline, plan: Plan, issuer: OrgUnit, label: str) -> str:
+    if line.kind == ReportKind.sub_plan:
+        return f"Kế hoạch thực hiện năm {plan.year} của {committee_name(issuer)}"
+    return label
+
+
+def _listed(texts: Iterable[str]) -> list[Para]:
+    return [Para("item", text) for text in numbered(texts)]
+
+
+def _closing(title: str, issuer: OrgUnit, rows: list[tuple[Assignment, OrgUnit]]) -> str:
+    requested = [u.name for a, u in rows if a.requested]
+    asks = f"đề nghị {', '.join(requested)} và " if requested else ""
+    return (
+        f"Trên đây là Kế hoạch {lower_first(title)}. {committee_name(issuer)} {asks}"
+        "yêu cầu các cơ quan, đơn vị liên quan nghiêm túc triển khai thực hiện./."
+    )
+
+
+def _default_recipients(
+    session: Session,
+    issuer: OrgUnit,
+    rows: list[tuple[Assignment, OrgUnit]],
+    parent: Plan | None,
+) -> list[str]:
+    """For a cascaded draft: the parent's standing agency (to report to), the leadership, the
+    assigned bodies, the ward committees by their group, and the archive."""
+    out: list[str] = []
+    if parent is not None:
+        above = session.get(OrgUnit, parent.standing_agency_id or parent.issuer_id)
+        if above is not None:
+            out.append(f"{above.name} (để b/cáo)")
+    out.append(f"Chủ tịch, các Phó Chủ tịch UBND {in_sentence(issuer.name)}")
+    groups: list[str] = []
+    for a, unit in rows:
+        if a.group_label:
+            label = a.group_label.replace("Ủy ban nhân dân", "UBND", 1)
+            if label not in groups:
+                groups.append(label)
+                out.append(label)
+        else:
+            out.append(unit.name)
+    out.append("Lưu: VT")
+    return out
+
+
+__all__ = [
+    "Document",
+    "Header",
+    "Para",
+    "Signature",
+    "Table",
+    "plan_document",
+    "vn_date",
+]

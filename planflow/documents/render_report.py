@@ -1,0 +1,226 @@
+"""A committee's compiled report as a ``Document``: who reported (on time, late, missing)
+per compiling committee, and the indicator table against the national targets."""
+
+from __future__ import annotations
+
+from sqlmodel import Session, select
+
+from planflow.documents.render_model import (
+    TOPIC,
+    Document,
+    Header,
+    Para,
+    Signature,
+    Table,
+    area_of,
+    committee_name,
+    date_line,
+    in_sentence,
+    issuer_lines,
+    lower_first,
+    number_line,
+    numbered,
+    period_text,
+    prose_label,
+    vn_date,
+    vn_int,
+    vn_number,
+)
+from planflow.models import Indicator, OrgUnit, Plan, Report, ReportKind
+from planflow.services.aggregation import FigureRow, compiled_figures
+from planflow.services.catalogue import indicators
+from planflow.services.plans import get_plan
+from planflow.states import NotFound
+
+STATUS_VI = {
+    "met": "Đạt",
+    "not met": "Chưa đạt",
+    "cannot be assessed": "Không đánh giá được",
+    "no target": "–",
+}
+
+
+def report_document(session: Session, plan_id: int, kind: ReportKind, period: str) -> Document:
+    """A committee's compiled report for one period: who reported, and the indicator table."""
+    kind = ReportKind(kind)
+    plan = get_plan(session, plan_id)
+    report, figures = compiled_figures(session, plan_id=plan_id, kind=kind, period=period)
+    if report is None:
+        raise NotFound(
+            f"plan {plan_id} has no compiled {kind.value} report for {period}: "
+            "aggregate the period first"
+        )
+    issuer = session.get(OrgUnit, plan.issuer_id)
+    parent = session.get(Plan, plan.parent_id) if plan.parent_id else None
+    when = period_text(kind, period)
+    doc = Document(
+        stem=f"plan-{plan.id}-{kind.value.replace('_', '-')}-{period}",
+        header=Header(
+            issuer_lines=issuer_lines(issuer, None),
+            number_line=number_line(None, "BC-UBND"),
+            place_date=date_line(plan.place or area_of(issuer.name), None, int(period[:4])),
+        ),
+        doc_type="BÁO CÁO",
+        title=f"Kết quả {TOPIC} {when}",
+    )
+    source = f"Kế hoạch số {plan.number}" if plan.number else "Kế hoạch"
+    if plan.issued_on:
+        source += f" ngày {vn_date(plan.issued_on)}"
+    doc.body.append(
+        Para(
+            "text",
+            (
+                f"Thực hiện {source} của {committee_name(issuer)} về {lower_first(plan.title)}, "
+                f"{committee_name(issuer)} báo cáo kết quả {TOPIC} {when} như sau:"
+            ),
+        )
+    )
+    nodes = _completeness_rows(session, plan, report, kind, period)
+    doc.body.append(Para("part", "I. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ"))
+    total = nodes[-1]
+    doc.body.append(
+        Para(
+            "text",
+            (
+                f"Tổng số báo cáo phải nộp: {total[2]}; đúng hạn: {total[3]}; muộn: {total[4]}; "
+                f"chưa nộp: {total[5]}."
+            ),
+        )
+    )
+    doc.body.append(
+        Table(
+            columns=(
+                "TT",
+                "Nơi tổng hợp",
+                "Phải nộp",
+                "Đúng hạn",
+                "Muộn",
+                "Chưa nộp",
+                "Đơn vị chưa nộp, nộp muộn",
+            ),
+            rows=tuple(nodes),
+            widths=(0.9, 3.6, 1.6, 1.6, 1.6, 1.6, 5.6),
+            align=("c", "l", "r", "r", "r", "r", "l"),
+            total_row=True,
+        )
+    )
+    doc.body.append(Para("part", "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"))
+    catalogue = indicators(session)
+    doc.body.append(
+        Table(
+            columns=(
+                "Mã",
+                "Chỉ tiêu",
+                "Nữ",
+                "Nam",
+                "Tổng số / Tử số, mẫu số",
+                "Giá trị",
+                "Mục tiêu",
+                "Đánh giá",
+            ),
+            rows=tuple(_figure_row(f, catalogue.get(f.code)) for f in figures),
+            widths=(2.3, 3.8, 1.5, 1.5, 2.3, 1.6, 1.5, 2.0),
+            align=("l", "l", "r", "r", "r", "r", "c", "c"),
+        )
+    )
+    doc.body.append(
+        Para(
+            "note",
+            (
+                "Ghi chú: “–” là chưa có số liệu (khác với số 0). Các tỷ lệ được tính lại từ tổng tử "
+                "số và tổng mẫu số của các đơn vị, không lấy trung bình các tỷ lệ. Mục tiêu theo "
+                "Nghị quyết số 28/NQ-CP ngày 03/3/2021 của Chính phủ."
+            ),
+        )
+    )
+    narrative = {k: v for k, v in (report.narrative or {}).items() if v and v.strip()}
+    if narrative:
+        doc.body.append(Para("part", "III. ĐÁNH GIÁ CHUNG"))
+        for key, text in narrative.items():
+            doc.body.append(Para("heading", NARRATIVE_TITLES.get(key, key)))
+            doc.body.extend(Para("text", p) for p in text.splitlines() if p.strip())
+    recipients = []
+    if parent is not None:
+        above = session.get(OrgUnit, parent.standing_agency_id or parent.issuer_id)
+        recipients.append(f"{above.name} (để b/cáo)")
+    recipients.append(f"Chủ tịch, các Phó Chủ tịch UBND {in_sentence(issuer.name)}")
+    if plan.standing_agency_id:
+        recipients.append(session.get(OrgUnit, plan.standing_agency_id).name)
+    recipients.append("Lưu: VT")
+    doc.recipients = numbered(recipients)
+    block = plan.signature_block or "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
+    doc.signature = Signature(tuple(block.splitlines()), "")
+    return doc
+
+
+NARRATIVE_TITLES = {
+    "results": "Kết quả nổi bật",
+    "difficulties": "Khó khăn, vướng mắc",
+    "proposals": "Đề xuất, kiến nghị",
+}
+
+
+def _completeness_rows(
+    session: Session, plan: Plan, report: Report, kind: ReportKind, period: str
+) -> list[tuple[str, ...]]:
+    """The issuer's own row (units reporting to it directly), one per child committee that
+    compiled the period, and a total row."""
+    children = session.exec(
+        select(Report, OrgUnit)
+        .join(Plan, Plan.id == Report.plan_id)
+        .join(OrgUnit, OrgUnit.id == Report.unit_id)
+        .where(
+            Plan.parent_id == plan.id,
+            Report.consolidated,
+            Report.kind == kind,
+            Report.period == period,
+        )
+        .order_by(OrgUnit.code)
+    ).all()
+    agency = session.get(OrgUnit, plan.standing_agency_id or plan.issuer_id)
+    direct = f"Báo cáo trực tiếp về {agency.short_name or agency.name}"
+    nodes = [(direct, report.completeness or {})]
+    nodes += [  # a child whose sub-plan is not issued yet expects nothing: no row
+        (prose_label(unit.label), child.completeness or {})
+        for child, unit in children
+        if (child.completeness or {}).get("expected")
+    ]
+    rows: list[tuple[str, ...]] = []
+    sums = [0, 0, 0, 0]
+    for n, (label, c) in enumerate(nodes, start=1):
+        counts = [c.get(k, 0) for k in ("expected", "on_time", "late", "missing")]
+        sums = [a + b for a, b in zip(sums, counts, strict=True)]
+        who = []
+        for title, key in (("Chưa nộp", "missing_units"), ("Nộp muộn", "late_units")):
+            if c.get(key):
+                who.append(f"{title}: " + ", ".join(map(prose_label, c[key])) + ".")
+        rows.append((str(n), label, *(vn_int(x) for x in counts), " ".join(who)))
+    rows.append(("", "Tổng cộng", *(vn_int(x) for x in sums), ""))
+    return rows
+
+
+def _figure_row(f: FigureRow, indicator: Indicator | None) -> tuple[str, ...]:
+    unit = indicator.unit if indicator else ""
+    ratio = f.kind == "ratio"
+    if ratio:
+        amount = (
+            "–"
+            if f.numerator is None and f.denominator is None
+            else f"{vn_int(f.numerator)} / {vn_int(f.denominator)}"
+        )
+    else:
+        amount = vn_int(f.total)
+    suffix = "%" if unit == "%" else ""
+    value = vn_number(f.value) + (suffix if f.value is not None else "")
+    if not ratio and f.target is None:
+        value = ""  # a plain count: its value is its total
+    target = ""
+    if f.target is not None:
+        op = "≤" if indicator is not None and indicator.target_op == "le" else "≥"
+        target = f"{op}\u00a0{vn_number(f.target)}{suffix}"  # never broken after the sign
+    female = "" if f.kind == "count" or ratio else vn_int(f.female)
+    male = "" if f.kind == "count" or ratio else vn_int(f.male)
+    return (f.code, f.name, female, male, amount, value, target or "–", STATUS_VI[f.status])
+
+
+__all__ = ["report_document"]
