@@ -17,27 +17,27 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))  # the fake Zalo server lives with the tests
 
-import httpx  # noqa: E402
-from aiosmtpd.controller import Controller  # noqa: E402
-from pydantic import SecretStr  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
-from sqlmodel import Session, SQLModel  # noqa: E402
+import httpx
+from aiosmtpd.controller import Controller
+from pydantic import SecretStr
+from sqlalchemy import create_engine, text
+from sqlmodel import Session, SQLModel
 
-import planflow.models  # noqa: E402,F401  (registers the tables)
-from planflow.config.db import _sqlite_pragmas  # noqa: E402
-from planflow.models import Level, OrgUnit, UnitKind  # noqa: E402
-from planflow.models.outbox import MessageKind  # noqa: E402
-from planflow.models.time import LOCAL_TZ  # noqa: E402
-from planflow.notifications import dispatch_due, enqueue  # noqa: E402
-from planflow.notifications.channels import (  # noqa: E402
+import planflow.models  # noqa: F401  (registers the tables)
+from planflow.config.db import _sqlite_pragmas
+from planflow.models import Level, OrgUnit, UnitKind
+from planflow.models.outbox import MessageKind
+from planflow.models.time import LOCAL_TZ
+from planflow.notifications import dispatch_due, enqueue
+from planflow.notifications.channels import (
     SmtpChannel,
     SmtpSettings,
     ZaloOAChannel,
     ZaloSettings,
     ZaloTokens,
 )
-from planflow.notifications.outbox import Draft  # noqa: E402
-from tests.notifications.zalo_server import ZaloServer, ZaloState  # noqa: E402
+from planflow.notifications.outbox import Draft
+from tests.notifications.zalo_server import ZaloServer, ZaloState
 
 NOW = datetime(2025, 5, 27, 10, tzinfo=LOCAL_TZ).astimezone(UTC)
 SUBJECT = "Nhắc hạn: Báo cáo kết quả thực hiện 6 tháng đầu năm 2025 (hạn 30/05/2025)"
@@ -47,7 +47,7 @@ BODY = "Kính gửi: UBND phường Văn Quán\n\n" + "Nội dung nhắc hạn g
 class Sink:
     count = 0
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802
+    async def handle_DATA(self, server, session, envelope):
         self.count += 1
         return "250 OK"
 

@@ -12,8 +12,6 @@ import sys
 import time
 from pathlib import Path
 
-import pytest
-
 from tests.notifications.conftest import free_port
 
 SMTP_SERVER = """

@@ -66,7 +66,7 @@ def by_weight(items: Sequence[tuple[T, int]], limit: int) -> list[list[T]]:
     return out
 
 
-def retry_on_database_busy(task, task_run, state) -> bool:  # noqa: ARG001 (Prefect's signature)
+def retry_on_database_busy(task, task_run, state) -> bool:
     """Retry a database task only when the database was busy or the connection dropped."""
     try:
         state.result()

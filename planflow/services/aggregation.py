@@ -431,7 +431,7 @@ def compiled_figures(
     session: Session, *, plan_id: int, kind: ReportKind, period: str
 ) -> tuple[Report | None, list[FigureRow]]:
     """The consolidated report of one plan's issuer and its figures against the targets."""
-    plan = get_plan(session, plan_id)
+    get_plan(session, plan_id)  # NotFound for an unknown plan
     report = session.exec(
         select(Report).where(
             Report.plan_id == plan_id,

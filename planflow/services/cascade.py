@@ -23,7 +23,6 @@ from planflow.models import (
     Plan,
     PlanDeadline,
     ReportKind,
-
     State,
     UnitKind,
 )

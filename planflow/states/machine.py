@@ -19,7 +19,7 @@ from sqlmodel import Session, SQLModel
 from transitions import EventData, Machine, MachineError
 
 from planflow.models import Assignment, Plan, ReportRequest, State, TransitionLog
-from planflow.models.time import end_of_local_day, as_utc, utcnow
+from planflow.models.time import as_utc, end_of_local_day, utcnow
 from planflow.states.errors import ConcurrentTransition, GuardFailed, IllegalTransition
 from planflow.states.tables import MOVES, Move
 
@@ -237,7 +237,7 @@ BULK_SAFE_GUARDS = {"deadline_set"}  # enforced by the schema (deadline is NOT N
 
 def fire_many(
     session: Session,
-    model: type[Plan] | type[ReportRequest],
+    model: type[Plan | ReportRequest],
     ids: list[int],
     trigger: str,
     *,

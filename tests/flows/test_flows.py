@@ -157,8 +157,11 @@ def test_issue_waits_for_an_approval_entered_for_the_paused_run(engine, hanoi: i
 
     from prefect import resume_flow_run
     from prefect.client.orchestration import get_client
-    from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterState, \
-        FlowRunFilterStateType
+    from prefect.client.schemas.filters import (
+        FlowRunFilter,
+        FlowRunFilterState,
+        FlowRunFilterStateType,
+    )
     from prefect.client.schemas.objects import StateType
 
     outcome: dict = {}

@@ -148,7 +148,7 @@ class Inbox:
     def __init__(self) -> None:
         self.envelopes: list = []
 
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 (aiosmtpd's naming)
+    async def handle_DATA(self, server, session, envelope):
         self.envelopes.append(envelope)
         return "250 OK queued"
 

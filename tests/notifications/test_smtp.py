@@ -84,7 +84,7 @@ def test_reminders_arrive_over_smtp_and_decode_exactly(engine, world, smtp_env):
 
 def test_refused_recipient_is_dead_and_others_are_sent(engine, world, monkeypatch):
     class Picky(Inbox):
-        async def handle_RCPT(self, server, session, envelope, address, options):  # noqa: N802
+        async def handle_RCPT(self, server, session, envelope, address, options):
             if address.startswith("hoilhpn@"):
                 return "550 5.1.1 mailbox unavailable"
             envelope.rcpt_tos.append(address)

@@ -27,7 +27,7 @@ def request_id(session: Session) -> int:
 
 
 def _snapshot(session: Session) -> tuple:
-    count = lambda model: session.scalar(select(func.count()).select_from(model))  # noqa: E731
+    count = lambda model: session.scalar(select(func.count()).select_from(model))
     row = session.get(ReportRequest, 1)
     session.refresh(row)
     return (count(Report), count(IndicatorValue), count(TransitionLog), row.status, row.version)
