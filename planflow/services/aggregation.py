@@ -315,19 +315,7 @@ def _write_consolidated(
     result: AggregationResult,
 ) -> None:
     plan_ids = [p.id for p in plans]
-    existing = {
-        r.plan_id: r
-        for r in _chunked(
-            session,
-            lambda c: select(Report).where(
-                Report.plan_id.in_(c),
-                Report.consolidated,
-                Report.kind == kind,
-                Report.period == period,
-            ),
-            plan_ids,
-        )
-    }
+    existing = {r.plan_id: r for r in _consolidated(session, plan_ids, kind, period)}
     now = utcnow()
     new_rows = [
         {
@@ -351,19 +339,7 @@ def _write_consolidated(
         report.updated_at = now
         session.add(report)
     session.flush()
-    report_ids = {
-        r.plan_id: r.id
-        for r in _chunked(
-            session,
-            lambda c: select(Report).where(
-                Report.plan_id.in_(c),
-                Report.consolidated,
-                Report.kind == kind,
-                Report.period == period,
-            ),
-            plan_ids,
-        )
-    }
+    report_ids = {r.plan_id: r.id for r in _consolidated(session, plan_ids, kind, period)}
     ids = list(report_ids.values())
     for start in range(0, len(ids), 900):
         session.execute(
@@ -378,6 +354,22 @@ def _write_consolidated(
         session.execute(insert(IndicatorValue.__table__), values[start : start + 5000])
     result.reports_written += len(plans)
     result.values_written += len(values)
+
+
+def _consolidated(
+    session: Session, plan_ids: list[int], kind: ReportKind, period: str
+) -> list[Report]:
+    """The consolidated reports of these plans for one period."""
+    return _chunked(
+        session,
+        lambda c: select(Report).where(
+            Report.plan_id.in_(c),
+            Report.consolidated,
+            Report.kind == kind,
+            Report.period == period,
+        ),
+        plan_ids,
+    )
 
 
 def _chunked(session: Session, build, ids, size: int = 900) -> list:
@@ -432,14 +424,8 @@ def compiled_figures(
 ) -> tuple[Report | None, list[FigureRow]]:
     """The consolidated report of one plan's issuer and its figures against the targets."""
     get_plan(session, plan_id)  # NotFound for an unknown plan
-    report = session.exec(
-        select(Report).where(
-            Report.plan_id == plan_id,
-            Report.consolidated,
-            Report.kind == kind,
-            Report.period == period,
-        )
-    ).first()
+    found = _consolidated(session, [plan_id], kind, period)
+    report = found[0] if found else None
     values = {}
     if report is not None:
         for v in session.exec(select(IndicatorValue).where(IndicatorValue.report_id == report.id)):
