@@ -11,6 +11,8 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine, make_url
 from sqlmodel import Session, SQLModel, create_engine
 
+from planflow.config.files import private_dir, touch_private
+from planflow.config.secrets import register_secret
 from planflow.config.settings import get_settings
 
 
@@ -29,10 +31,14 @@ def get_engine(url: str | None = None) -> Engine:
     settings = get_settings()
     url = url or settings.resolved_database_url
     parsed = make_url(url)
-    kwargs: dict = {"echo": settings.echo_sql}
+    register_secret(parsed.password)
+    # parameters carry Zalo tokens and personal data: never in logs, echo or error text
+    kwargs: dict = {"echo": settings.echo_sql, "hide_parameters": True}
     if parsed.get_backend_name() == "sqlite":
         if parsed.database and parsed.database != ":memory:":
-            Path(parsed.database).parent.mkdir(parents=True, exist_ok=True)
+            database = Path(parsed.database)
+            private_dir(database.parent, tighten=database.parent == settings.data_dir)
+            touch_private(database)  # SQLite gives its -wal and -shm files the same mode
         kwargs["connect_args"] = {"check_same_thread": False, "timeout": 30}
     else:
         kwargs["pool_pre_ping"] = True

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import logging
-import threading
 
+from planflow.config.secrets import REDACTED, install_log_scrubbing, register_secret, scrub
 from planflow.states.errors import PlanflowError
 
-REDACTED = "***"
-_MIN_SECRET_LENGTH = 4  # shorter values would redact ordinary words
-_secrets: set[str] = set()
-_lock = threading.Lock()
+__all__ = [
+    "REDACTED",
+    "ChannelConfigError",
+    "PermanentSendError",
+    "SendError",
+    "TransientSendError",
+    "get_logger",
+    "register_secret",
+    "scrub",
+]
 
 
 class SendError(Exception):
@@ -29,41 +35,7 @@ class ChannelConfigError(PlanflowError):
     """A channel named in PLANFLOW_CHANNELS lacks a setting; the message names the setting."""
 
 
-def register_secret(value: str | None) -> None:
-    """Remember a secret value so that ``scrub`` and the log filter hide it from now on."""
-    if value and len(value) >= _MIN_SECRET_LENGTH:
-        with _lock:
-            _secrets.add(value)
-
-
-def scrub(text: str) -> str:
-    """``text`` with every registered secret replaced by ``***``."""
-    with _lock:
-        known = sorted(_secrets, key=len, reverse=True)
-    for secret in known:
-        if secret in text:
-            text = text.replace(secret, REDACTED)
-    return text
-
-
-class ScrubSecrets(logging.Filter):
-    """A logging filter that formats the record once and hides registered secrets in it."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        message = record.getMessage()
-        clean = scrub(message)
-        if clean != message:
-            record.msg, record.args = clean, None
-        return True
-
-
-logger = logging.getLogger("planflow.notifications")
-logger.addFilter(ScrubSecrets())
-
-
 def get_logger(name: str) -> logging.Logger:
-    """A child of ``planflow.notifications`` whose records pass through the secret filter."""
-    child = logging.getLogger(name)
-    if not any(isinstance(f, ScrubSecrets) for f in child.filters):
-        child.addFilter(ScrubSecrets())
-    return child
+    """A logger for notification code; every record is scrubbed (``install_log_scrubbing``)."""
+    install_log_scrubbing()
+    return logging.getLogger(name)

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
+from planflow.config.files import write_private
 from planflow.notifications.channels.base import Outgoing
 from planflow.notifications.channels.email import build_email
 from planflow.notifications.errors import TransientSendError
@@ -28,10 +28,7 @@ class FileChannel:
         mail["X-Planflow-Channel"] = message.channel
         name = f"{message.file_stem}.eml"
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            tmp = self.folder / f".{name}.{os.getpid()}.tmp"
-            tmp.write_bytes(mail.as_bytes())
-            os.replace(tmp, self.folder / name)
+            write_private(self.folder / name, mail.as_bytes())
         except OSError as exc:
             raise TransientSendError(f"cannot write the outbox file: {exc.strerror}") from None
         return name
