@@ -401,7 +401,7 @@ def load(session: Session, province: str) -> None:
 
 def import_template(session: Session) -> int:
     """The Hà Nội 2025 draft (shipped sample), imported: the content of every province plan."""
-    from planflow.documents.importer import import_plan, save_plan
+    from planflow.documents.reading.importer import import_plan, save_plan
     from planflow.samples import HANOI_2025_DRAFT, sample_path
 
     imported = import_plan(session=session, text_or_path=sample_path(HANOI_2025_DRAFT), tiers=3)

@@ -50,7 +50,7 @@ def local(day: date, hour: int = 9) -> datetime:
 
 def city_plan(session: Session, log: DemoLog) -> Plan:
     """The 2025 city plan: imported from the shipped draft once, then reused."""
-    from planflow.documents.importer import import_plan, save_plan
+    from planflow.documents.reading.importer import import_plan, save_plan
     from planflow.samples import HANOI_2025_DRAFT, sample_path
     from planflow.services import hierarchy
 
@@ -312,7 +312,7 @@ def print_summary(session: Session, plan_id: int, console: Console, data_dir: Pa
 
 def write_compiled_report(session: Session, plan_id: int, data_dir: Path) -> Path:
     """The city's compiled six-month report as .docx, .html and .md; returns the .docx path."""
-    from planflow.documents.render import Format, write_report_set
+    from planflow.documents.writing.render import Format, write_report_set
 
     paths = write_report_set(
         session, plan_id=plan_id, kind=ReportKind.six_month, period=PERIOD,

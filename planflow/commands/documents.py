@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from planflow.documents.render import Format
+from planflow.documents.writing.render import Format
 
 
 class CompiledKind(StrEnum):
@@ -38,7 +38,7 @@ def plan_render(
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
-    from planflow.documents.render import write_plan
+    from planflow.documents.writing.render import write_plan
 
     engine = get_engine()
     create_schema(engine)
@@ -61,7 +61,7 @@ def report_render(
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
-    from planflow.documents.render import write_report
+    from planflow.documents.writing.render import write_report
     from planflow.models import ReportKind, period_for
     from planflow.services.plans import get_plan
 
@@ -85,7 +85,7 @@ def report_form(
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
-    from planflow.documents.excel import write_form
+    from planflow.documents.writing.excel_form import write_form
 
     engine = get_engine()
     create_schema(engine)
@@ -103,7 +103,7 @@ def report_import(
 ) -> None:
     """Submit a filled Excel form; a refused form changes nothing and the error names the cell."""
     from planflow.config.db import create_schema, get_engine, session_scope
-    from planflow.documents.excel import import_form
+    from planflow.documents.reading.excel_form import import_form
     from planflow.models import OrgUnit, ReportRequest
 
     engine = get_engine()

@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 if TYPE_CHECKING:
-    from planflow.documents.importer import ImportedPlan
+    from planflow.documents.reading.importer import ImportedPlan
 
 plan_app = typer.Typer(help="Plans (Kế hoạch, Chương trình) as documents.", no_args_is_help=True)
 
@@ -31,7 +31,7 @@ def import_(
 ) -> None:
     """Read a plan's text and show its structure; with --save, store it as a drafted plan."""
     from planflow.config.db import create_schema, get_engine, session_scope
-    from planflow.documents.importer import import_plan, save_plan
+    from planflow.documents.reading.importer import import_plan, save_plan
 
     engine = get_engine()
     create_schema(engine)

@@ -30,7 +30,7 @@ def city_plan(session: Session) -> Plan:
     load_units(session=session, province="Hà Nội", tiers=3)
     load_indicators(session=session)
     try:
-        from planflow.documents.importer import import_plan, save_plan
+        from planflow.documents.reading.importer import import_plan, save_plan
         from planflow.samples import HANOI_2025_DRAFT, sample_path
     except ImportError:  # pragma: no cover - the importer is another engineer's, in progress
         from tests.factories import hanoi_plan

@@ -13,7 +13,9 @@ from openpyxl import load_workbook
 from sqlmodel import Session, func, select
 from typer.testing import CliRunner
 
-from planflow.documents.excel import CELL, SHEET, TABLE_ROW, import_form, write_form
+from planflow.documents.form import CELL, SHEET, TABLE_ROW
+from planflow.documents.reading.excel_form import import_form
+from planflow.documents.writing.excel_form import write_form
 from planflow.models import (
     IndicatorValue,
     OrgUnit,

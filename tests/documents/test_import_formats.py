@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, func, select
 
 from planflow.config.db import session_scope
-from planflow.documents.importer import import_plan, save_plan
+from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.models import Plan
 from planflow.states.errors import ValidationFailed
 from tests.documents.conftest import HADONG_2024, HANOI_2020, HANOI_2025, docx_from_text

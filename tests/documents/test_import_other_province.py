@@ -8,7 +8,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
-from planflow.documents.importer import import_plan, save_plan
+from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.models import OrgUnit, PlanDeadline
 from planflow.services.hierarchy import load_units
 from tests.documents.conftest import DAKLAK_2023, code_of

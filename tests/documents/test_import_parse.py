@@ -11,8 +11,8 @@ from datetime import date
 
 import pytest
 
-from planflow.documents.parser import ParsedPlan, parse_plan
-from planflow.documents.source import read_source
+from planflow.documents.reading.parser import ParsedPlan, parse_plan
+from planflow.documents.reading.source import read_source
 from planflow.documents.vntext import name_key
 from planflow.models import PlanKind, ReportKind, Role
 from tests.documents.conftest import DAKLAK_2023, HADONG_2024, HANOI_2020, HANOI_2025

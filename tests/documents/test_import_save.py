@@ -7,7 +7,7 @@ from datetime import date
 import pytest
 from sqlmodel import Session, func, select
 
-from planflow.documents.importer import import_plan, save_plan
+from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.models import Assignment, Plan, PlanDeadline, PlanSection, State
 from planflow.services.hierarchy import get_unit
 from planflow.states.errors import ValidationFailed

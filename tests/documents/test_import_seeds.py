@@ -11,7 +11,7 @@ from collections import defaultdict
 import pytest
 from sqlmodel import Session
 
-from planflow.documents.importer import ImportedPlan, import_plan
+from planflow.documents.reading.importer import ImportedPlan, import_plan
 from tests.documents.conftest import HADONG_2024, HANOI_2020, HANOI_2025, ward_codes
 
 HANOI_DISTRICTS = [
@@ -220,7 +220,7 @@ def test_hadong_cannot_be_placed_without_its_hierarchy(session: Session) -> None
     ],
 )
 def test_city_names_resolve_in_their_spellings(hanoi: Session, name: str, code: str) -> None:
-    from planflow.documents.resolve import Resolver
+    from planflow.documents.reading.resolve import Resolver
     from planflow.services.hierarchy import get_unit
 
     resolver = Resolver(hanoi, get_unit(hanoi, 3, "01"))
@@ -244,7 +244,7 @@ def test_city_names_resolve_in_their_spellings(hanoi: Session, name: str, code: 
     ],
 )
 def test_district_names_resolve_nearest_first(hanoi: Session, name: str, code: str) -> None:
-    from planflow.documents.resolve import Resolver
+    from planflow.documents.reading.resolve import Resolver
     from planflow.services.hierarchy import get_unit
 
     resolver = Resolver(hanoi, get_unit(hanoi, 3, "268"))
@@ -260,7 +260,7 @@ def test_district_names_resolve_nearest_first(hanoi: Session, name: str, code: s
     ],
 )
 def test_unknown_names_are_reported_not_guessed(hanoi: Session, name: str, reason: str) -> None:
-    from planflow.documents.resolve import Resolver
+    from planflow.documents.reading.resolve import Resolver
     from planflow.services.hierarchy import get_unit
 
     result = Resolver(hanoi, get_unit(hanoi, 3, "268")).lookup(name)

@@ -15,9 +15,9 @@ from jinja2 import UndefinedError
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
-from planflow.documents.render import environment, render_document, write_plan, write_report
-from planflow.documents.render_docx import PAGE
-from planflow.documents.render_model import Document, Header, Para, Signature, prose_label
+from planflow.documents.writing.render import environment, render_document, write_plan, write_report
+from planflow.documents.writing.render_docx import PAGE
+from planflow.documents.writing.render_model import Document, Header, Para, Signature, prose_label
 from planflow.models import OrgUnit, ReportKind, UnitKind
 from planflow.services.aggregation import compiled_figures
 from planflow.states import NotFound

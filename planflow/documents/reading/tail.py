@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from planflow.documents.layout import RECIPIENTS, SIGNATURE
+from planflow.documents.reading.layout import RECIPIENTS, SIGNATURE
 from planflow.documents.vntext import fold, is_upper_line, squash
 
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")

@@ -15,7 +15,12 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from planflow.documents.phrases import before_verb, mentions, starts_with_unit_word, unit_list_at
+from planflow.documents.reading.phrases import (
+    before_verb,
+    mentions,
+    starts_with_unit_word,
+    unit_list_at,
+)
 from planflow.documents.vntext import DATE_PATTERN, fold, parse_date, squash
 from planflow.models.enums import ReportKind
 

@@ -19,7 +19,7 @@ from docx.shared import Cm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
-from planflow.documents.render_model import Document, Para, Table
+from planflow.documents.writing.render_model import Document, Para, Table
 
 FONT = "Times New Roman"
 BODY_PT = 14

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
-from planflow.documents.render_model import (
+from planflow.documents.writing.render_model import (
     TOPIC,
     Document,
     Header,

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from planflow.documents.phrases import before_verb
+from planflow.documents.reading.phrases import before_verb
 from planflow.documents.vntext import fold, is_upper_line, squash, title_case_area
 from planflow.models.enums import PlanKind
 

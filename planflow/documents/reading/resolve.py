@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from sqlmodel import Session, col, select
 
 from planflow.config.hierarchy_data import area_of
-from planflow.documents.phrases import UNIT_WORDS
+from planflow.documents.reading.phrases import UNIT_WORDS
 from planflow.documents.vntext import canonical, fold, initials, name_key, squash
 from planflow.models.enums import Level, UnitKind
 from planflow.models.org import OrgUnit

@@ -13,18 +13,18 @@ import re
 from dataclasses import dataclass, field
 from datetime import date
 
-from planflow.documents import header, layout, tail
-from planflow.documents.header import AREA_TYPES, COMMITTEE, ParentRef
-from planflow.documents.layout import LETTERED, NUMBERED, RECIPIENTS, ROMAN
-from planflow.documents.phrases import (
+from planflow.documents.reading import header, layout, tail
+from planflow.documents.reading.header import AREA_TYPES, COMMITTEE, ParentRef
+from planflow.documents.reading.layout import LETTERED, NUMBERED, RECIPIENTS, ROMAN
+from planflow.documents.reading.phrases import (
     Mention,
     mentions,
     split_heading,
     starts_with_unit_word,
     strip_request,
 )
-from planflow.documents.regime import ReportLine, TextBlock, extract_deadlines
-from planflow.documents.tail import Signature
+from planflow.documents.reading.regime import ReportLine, TextBlock, extract_deadlines
+from planflow.documents.reading.tail import Signature
 from planflow.documents.vntext import fold, is_upper_line, squash
 from planflow.models.enums import PlanKind, Role
 from planflow.states.errors import ValidationFailed

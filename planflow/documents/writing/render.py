@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # the command line imports Format; the rest loads when a docu
     from jinja2 import Environment
     from sqlmodel import Session
 
-    from planflow.documents.render_model import Document
+    from planflow.documents.writing.render_model import Document
     from planflow.models import ReportKind
 
 
@@ -50,7 +50,7 @@ def environment() -> Environment:
     from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
     env = Environment(
-        loader=PackageLoader("planflow.documents", "templates"),
+        loader=PackageLoader("planflow.documents.writing", "templates"),
         autoescape=select_autoescape(["html"], default_for_string=False, default=False),
         undefined=StrictUndefined,
         trim_blocks=True,
@@ -65,7 +65,7 @@ def render_document(doc: Document, fmt: Format | str) -> bytes:
     """One document in one format, as the bytes of the file."""
     fmt = Format(fmt)
     if fmt == Format.docx:
-        from planflow.documents.render_docx import docx_bytes
+        from planflow.documents.writing.render_docx import docx_bytes
 
         return docx_bytes(doc)
     text = environment().get_template(f"document.{fmt.value}").render(doc=doc)
@@ -74,7 +74,7 @@ def render_document(doc: Document, fmt: Format | str) -> bytes:
 
 def render_plan(session: Session, *, plan_id: int, fmt: Format | str) -> bytes:
     """A plan (a cascaded sub-plan renders as its issuer's draft)."""
-    from planflow.documents.render_model import plan_document
+    from planflow.documents.writing.render_model import plan_document
 
     return render_document(plan_document(session, plan_id), fmt)
 
@@ -83,7 +83,7 @@ def render_report(
     session: Session, *, plan_id: int, kind: ReportKind, period: str, fmt: Format | str
 ) -> bytes:
     """The compiled report of a plan's issuer for one period (after aggregation)."""
-    from planflow.documents.render_report import report_document
+    from planflow.documents.writing.render_report import report_document
 
     return render_document(report_document(session, plan_id, kind, period), fmt)
 
@@ -101,7 +101,7 @@ def write_plan(
 ) -> Path:
     """Write a plan to ``out`` (default: <data dir>/documents/plan-ID.FMT); returns the path."""
     from planflow.config.settings import get_settings
-    from planflow.documents.render_model import plan_document
+    from planflow.documents.writing.render_model import plan_document
 
     doc = plan_document(session, plan_id)
     return _write(doc, fmt, out, get_settings().data_dir / "documents")
@@ -118,7 +118,7 @@ def write_report(
 ) -> Path:
     """Write a compiled report (default: <data dir>/reports/plan-ID-KIND-PERIOD.FMT)."""
     from planflow.config.settings import get_settings
-    from planflow.documents.render_report import report_document
+    from planflow.documents.writing.render_report import report_document
 
     doc = report_document(session, plan_id, kind, period)
     return _write(doc, fmt, out, get_settings().data_dir / "reports")
@@ -128,7 +128,7 @@ def write_report_set(
     session: Session, *, plan_id: int, kind: ReportKind, period: str, folder: Path
 ) -> dict[Format, Path]:
     """The compiled report as .docx, .html and .md side by side in ``folder``."""
-    from planflow.documents.render_report import report_document
+    from planflow.documents.writing.render_report import report_document
 
     doc = report_document(session, plan_id, kind, period)
     return {fmt: _write(doc, fmt, None, folder) for fmt in Format}

@@ -15,9 +15,9 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from planflow.documents.parser import ParsedPlan, Section, parse_plan
-from planflow.documents.resolve import Lookup, Resolver, find_issuer
-from planflow.documents.source import read_source
+from planflow.documents.reading.parser import ParsedPlan, Section, parse_plan
+from planflow.documents.reading.resolve import Lookup, Resolver, find_issuer
+from planflow.documents.reading.source import read_source
 from planflow.models.enums import ReportKind, Role, State, UnitKind, period_for
 from planflow.models.org import OrgUnit
 from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection

@@ -1,0 +1,154 @@
+"""Excel report forms, reading: a filled form back into a submission.
+
+Importing goes through ``reporting.submit_report`` like any other submission, so the rules and
+messages are the same; the messages also name the cell.
+"""
+
+from __future__ import annotations
+
+import re
+import zipfile
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from openpyxl import load_workbook
+from openpyxl.utils.exceptions import InvalidFileException
+from sqlmodel import Session
+
+from planflow.documents.form import CELL, FIELD_COLUMN, HEADER, NARRATIVE, SHEET, TABLE_ROW
+from planflow.models import OrgUnit, Report, ReportRequest
+from planflow.services.reporting import submit_report
+from planflow.states import NotFound, ValidationFailed
+from planflow.states.errors import PlanflowError
+
+
+@dataclass
+class FilledForm:
+    """What a filled form says, before validation; ``cells`` maps field paths to cells."""
+
+    name: str
+    request_id: Any
+    unit_code: str | None
+    period: str | None
+    figures: dict[str, dict[str, Any]] = field(default_factory=dict)
+    narrative: dict[str, str] = field(default_factory=dict)
+    cells: dict[str, str] = field(default_factory=dict)
+
+
+def read_form(path: Path) -> FilledForm:
+    """Read a filled form. A total formula is skipped (openpyxl does not compute formulas:
+    validation derives the total); a total typed over it is kept and checked."""
+    path = Path(path)
+    if not path.is_file():
+        raise NotFound(f"{path}: no such file")
+    try:
+        book = load_workbook(path, data_only=False)
+    except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
+        raise ValidationFailed(
+            f"{path.name}: not an Excel workbook (.xlsx): {type(exc).__name__}"
+        ) from None
+    if SHEET not in book.sheetnames:
+        raise ValidationFailed(f"{path.name}: not a planflow report form (no sheet '{SHEET}')")
+    sheet = book[SHEET]
+    for row, label, _ in HEADER:
+        if str(sheet[f"B{row}"].value or "").strip() != label:
+            raise ValidationFailed(
+                f"{path.name}: not a planflow report form (cell B{row} should read '{label}')"
+            )
+    request_id = _number(sheet[CELL["request_id"]].value)
+    if not isinstance(request_id, int) or isinstance(request_id, bool):
+        raise ValidationFailed(
+            f"{path.name}: cell {CELL['request_id']} (request id): must be a whole number, "
+            f"got {sheet[CELL['request_id']].value!r}"
+        )
+    form = FilledForm(
+        name=path.name,
+        request_id=request_id,
+        unit_code=_text(sheet[CELL["unit_code"]].value),
+        period=_text(sheet[CELL["period"]].value),
+        cells={"unit": CELL["unit_code"], "period": CELL["period"]},
+    )
+    row = TABLE_ROW + 1
+    while code := _text(sheet[f"B{row}"].value):
+        form.cells[f"figures.{code}"] = f"row {row}"
+        values: dict[str, Any] = {}
+        for fname, letter in FIELD_COLUMN.items():
+            raw = sheet[f"{letter}{row}"].value
+            if raw is None or (isinstance(raw, str) and not raw.strip()):
+                continue
+            if fname == "total" and isinstance(raw, str) and raw.startswith("="):
+                continue
+            values[fname] = _number(raw)
+            form.cells[f"figures.{code}.{fname}"] = f"{letter}{row}"
+        if values:
+            form.figures[code] = values
+        row += 1
+    for r in range(row, row + 8):
+        label = _text(sheet[f"B{r}"].value)
+        key = next((k for k, title in NARRATIVE if title == label), None)
+        text = _text(sheet[f"C{r}"].value)
+        if key and text:
+            form.narrative[key] = text
+    return form
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    text = str(value).strip()
+    return text or None
+
+
+def _number(value: Any) -> Any:
+    """A whole number as int; anything else unchanged, for validation to name and refuse."""
+    if isinstance(value, bool):
+        return value
+    if isinstance(value, float) and value.is_integer():
+        return int(value)
+    if isinstance(value, str) and re.fullmatch(r"\s*-?\d+\s*", value):
+        return int(value)
+    return value
+
+
+def import_form(session: Session, *, path: Path, actor: str | None = None) -> Report:
+    """Submit a filled form through ``submit_report``; a refused form changes nothing and the
+    error names the file and the cells."""
+    form = read_form(path)
+    request = session.get(ReportRequest, form.request_id)
+    if request is None:
+        raise NotFound(
+            f"{form.name}: cell {CELL['request_id']} (request id): report request "
+            f"{form.request_id} does not exist"
+        )
+    unit = session.get(OrgUnit, request.unit_id)
+    try:
+        return submit_report(
+            session=session,
+            request_id=request.id,
+            figures=form.figures,
+            narrative=form.narrative,
+            actor=actor or f"{unit.label} (biểu mẫu Excel)",
+            unit_code=form.unit_code or "",
+            period=form.period or "",
+        )
+    except PlanflowError as exc:
+        raise type(exc)(f"{form.name}: {_with_cells(str(exc), form.cells)}") from None
+
+
+def _with_cells(message: str, cells: dict[str, str]) -> str:
+    """'figures.HD-TT-NG.male: …' → 'figures.HD-TT-NG.male (cell E15): …'."""
+    if not cells:
+        return message
+    keys = sorted(cells, key=len, reverse=True)
+    pattern = re.compile(r"(?<![\w.\-])(" + "|".join(map(re.escape, keys)) + r")(?=:)")
+
+    def place(match: re.Match[str]) -> str:
+        where = cells[match.group(1)]
+        return f"{match.group(1)} ({where if where.startswith('row') else 'cell ' + where})"
+
+    return pattern.sub(place, message)
+
+
+
+__all__ = ["FilledForm", "import_form", "read_form"]

@@ -1,0 +1,1 @@
+"""Writing documents that go out: plans and compiled reports, Excel report forms."""
