@@ -49,6 +49,23 @@ def import_(
         typer.echo(f"saved as plan {plan_id} (drafted)")
 
 
+@plan_app.command("cancel")
+def cancel(
+    plan_id: Annotated[int, typer.Argument(help="the plan to cancel (its sub-plans follow)")],
+    reason: Annotated[str, typer.Option("--reason", help="why (sent to every unit concerned)")],
+    actor: Annotated[str, typer.Option("--actor", help="who cancels")] = "operator",
+) -> None:
+    """Cancel a plan, its sub-plans and their open report requests; each unit is told once."""
+    from planflow.config.db import create_schema, get_engine, session_scope
+    from planflow.services.cancel import cancel_plan
+
+    engine = get_engine()
+    create_schema(engine)
+    with session_scope(engine) as session:
+        result = cancel_plan(session=session, plan_id=plan_id, reason=reason, actor=actor)
+    typer.echo(result.line())
+
+
 def _summary(imported: ImportedPlan) -> None:
     from rich.console import Console
     from rich.table import Table

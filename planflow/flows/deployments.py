@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
-from planflow.flows.plans import cascade_plan_flow, issue_plan_flow, reconcile_flow
+from planflow.flows.plans import (
+    cancel_plan_flow,
+    cascade_plan_flow,
+    issue_plan_flow,
+    reconcile_flow,
+)
 from planflow.flows.reports import (
     aggregate_period_flow,
     record_acknowledgement_flow,
@@ -31,6 +36,7 @@ def deployments() -> list:
         ),
         issue_plan_flow.to_deployment(name="operator", tags=["planflow"]),
         cascade_plan_flow.to_deployment(name="operator", tags=["planflow"]),
+        cancel_plan_flow.to_deployment(name="operator", tags=["planflow"]),
         record_acknowledgement_flow.to_deployment(name="operator", tags=["planflow"]),
         record_submission_flow.to_deployment(name="operator", tags=["planflow"]),
         return_report_flow.to_deployment(name="operator", tags=["planflow"]),

@@ -13,6 +13,7 @@ from sqlmodel import select
 
 from planflow.flows.runtime import by_weight, retry_on_database_busy, unit_of_work
 from planflow.models import OrgUnit, Plan, State, UnitKind
+from planflow.services import cancel as cancel_service
 from planflow.services import cascade as cascade_service
 from planflow.services import plans as plan_service
 
@@ -161,6 +162,36 @@ def issue_plan_flow(
             f" {summary.sub_plans_created} sub-plans drafted."
         ),
     )
+    return summary
+
+
+class CancelSummary(BaseModel):
+    plan_id: int
+    already_cancelled: bool
+    plans_cancelled: int
+    requests_cancelled: int
+    requests_kept: int
+    units_notified: int
+    line: str
+
+
+@task(**DB_TASK)
+def cancel_plan_task(plan_id: int, reason: str, actor: str) -> CancelSummary:
+    with unit_of_work() as session:
+        r = cancel_service.cancel_plan(session=session, plan_id=plan_id, reason=reason, actor=actor)
+        return CancelSummary(
+            plan_id=plan_id, already_cancelled=r.already_cancelled,
+            plans_cancelled=len(r.plans_cancelled), requests_cancelled=len(r.requests_cancelled),
+            requests_kept=r.requests_kept, units_notified=r.units_notified, line=r.line(),
+        )
+
+
+@flow(name="cancel-plan", log_prints=True)
+def cancel_plan_flow(plan_id: int, reason: str, actor: str = "operator") -> CancelSummary:
+    """Cancel a plan, its sub-plans and their open report requests in one transaction; the
+    units are told once. Running it again changes nothing."""
+    summary = cancel_plan_task(plan_id, reason, actor)
+    create_markdown_artifact(key=f"cancel-plan-{plan_id}", markdown=summary.line)
     return summary
 
 

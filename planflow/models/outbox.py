@@ -44,6 +44,7 @@ class MessageKind(StrEnum):
     escalation = "escalation"
     returned = "returned"
     digest = "digest"
+    plan_cancelled = "plan_cancelled"
 
 
 class OutboxMessage(SQLModel, table=True):

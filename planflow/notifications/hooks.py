@@ -154,3 +154,61 @@ def notify_returned(
         deadline=request.deadline,
     )
     return len(enqueue(session, drafts))
+
+
+def notify_plan_cancelled(
+    session: Session,
+    *,
+    plan_id: int,
+    request_ids: Iterable[int],
+    reason: str,
+    channels: Iterable[str] | None = None,
+) -> int:
+    """Queue one 'plan cancelled' message per unit whose requests were cancelled, listing them;
+    keyed by the cancelled plan and the unit, so each unit is told once. Returns units told."""
+    names = configured_channels(channels)
+    top = _get(session, Plan, plan_id)
+    ids = list(request_ids)
+    requests = [
+        r
+        for start in range(0, len(ids), 900)
+        for r in session.exec(
+            select(ReportRequest).where(ReportRequest.id.in_(ids[start : start + 900]))
+        )
+    ]
+    plans = {top.id: top}
+    for plan in session.exec(select(Plan).where(Plan.id.in_({r.plan_id for r in requests}))):
+        plans[plan.id] = plan
+    units = _units(session, [top.issuer_id] + [p.issuer_id for p in plans.values()]
+                   + [r.unit_id for r in requests])
+    by_unit: dict[int, list[ReportRequest]] = {}
+    for r in sorted(requests, key=lambda r: (r.deadline, r.id)):
+        by_unit.setdefault(r.unit_id, []).append(r)
+    issuer = units[top.issuer_id]
+    told = 0
+    for unit_id, own in sorted(by_unit.items()):
+        unit = units[unit_id]
+        reports = [
+            {
+                "report": report_title(r.kind, r.period),
+                "plan_ref": plan_ref(plans[r.plan_id], units[plans[r.plan_id].issuer_id]),
+                "deadline": r.deadline,
+            }
+            for r in own
+        ]
+        drafts = drafts_for_unit(
+            unit,
+            kind=MessageKind.plan_cancelled,
+            about=f"plan_cancelled:p{top.id}:u{unit.id}",
+            context={
+                "issuer": issuer.label,
+                "plan_ref": plan_ref(top, issuer),
+                "plan_doc": plan_doc(top),
+                "reason": reason,
+                "reports": reports,
+            },
+            channels=names,
+            path=f"/plans/{top.id}",
+        )
+        told += bool(enqueue(session, drafts))
+    return told

@@ -30,7 +30,7 @@ from planflow.models import (
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators, target_for
 from planflow.services.plans import get_plan
-from planflow.states import fire_many
+from planflow.states import IllegalTransition, fire_many
 
 NUMBERS = ("male", "female", "total", "numerator", "denominator")
 DONE = (State.submitted, State.aggregated)
@@ -107,6 +107,8 @@ def aggregate_period(
     """Aggregate every compiling committee under ``plan_id`` (itself included), deepest first;
     ``only_top`` compiles just ``plan_id``'s issuer from what its children already compiled."""
     top = get_plan(session, plan_id)
+    if top.status == State.cancelled:
+        raise IllegalTransition(f"kế hoạch {plan_id} đã bị hủy: không tổng hợp báo cáo")
     tree_plans = session.exec(
         select(Plan).where((Plan.root_id == top.tree_id) | (Plan.id == top.tree_id))
     ).all()

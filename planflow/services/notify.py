@@ -17,3 +17,14 @@ def returned(session: Session, *, request_id: int, reason: str) -> int:
     from planflow.notifications import hooks as events
 
     return events.notify_returned(session, request_id=request_id, reason=reason)
+
+
+def plan_cancelled(
+    session: Session, *, plan_id: int, request_ids: list[int], reason: str
+) -> int:
+    """Queue one 'plan cancelled' message per unit whose request was cancelled; returns units."""
+    from planflow.notifications import hooks as events
+
+    return events.notify_plan_cancelled(
+        session, plan_id=plan_id, request_ids=request_ids, reason=reason
+    )

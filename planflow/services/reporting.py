@@ -26,7 +26,7 @@ from planflow.models import (
 )
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators
-from planflow.states import NotFound, ValidationFailed, fire
+from planflow.states import IllegalTransition, NotFound, ValidationFailed, fire
 
 FIELDS: dict[IndicatorKind, tuple[str, ...]] = {
     IndicatorKind.count: ("total",),
@@ -141,6 +141,10 @@ def submit_report(
 ) -> Report:
     """Validate and record a unit's report for its request; refused input changes nothing."""
     row = _locked_request(session, request_id)
+    if row.status == State.cancelled:
+        raise IllegalTransition(
+            f"yêu cầu báo cáo {request_id} đã bị hủy cùng kế hoạch: không nhận báo cáo"
+        )
     problems: list[str] = []
     if unit_code is not None:
         unit = session.get(OrgUnit, row.unit_id)

@@ -252,8 +252,10 @@ def fire_many(
     """
     entity = ENTITY_OF[model]
     move = next((m for m in MOVES[entity] if m.trigger == trigger), None)
-    if move is None or set(move.guards) - BULK_SAFE_GUARDS:
+    if move is None or set(move.guards) - BULK_SAFE_GUARDS - {"reason_given"}:
         raise ValueError(f"'{trigger}' cannot be fired in bulk on {entity}")
+    if "reason_given" in move.guards and not (reason or "").strip():
+        raise GuardFailed(f"{entity}: '{trigger}' needs a reason")
     when = as_utc(at) if at else utcnow()
     moved: list[int] = []
     for start in range(0, len(ids), 900):

@@ -1,0 +1,150 @@
+"""Cancelling a plan: the plan, its sub-plans (recursively) and their open report requests, in
+the caller's one transaction, each with its audit row; every unit concerned is told once.
+
+What was already submitted or aggregated stays as it was (accepted figures are never thrown
+away), but a cancelled request refuses submissions, is never flagged overdue, and the messages
+still waiting in the outbox about the withdrawn plan are not sent.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import update
+from sqlmodel import Session, select
+
+from planflow.models import Plan, ReportRequest, State
+from planflow.models.outbox import OutboxMessage, OutboxStatus
+from planflow.services import notify
+from planflow.services.plans import get_plan
+from planflow.states import GuardFailed, fire, fire_many
+
+CANCELLABLE = (State.drafted, State.issued, State.acknowledged)
+_ABOUT_REQUEST = re.compile(r"^[a-z_]+:r(\d+)[:v]")
+_ABOUT_PLAN = re.compile(r"^plan_issued:p(\d+)v")
+WITHDRAWN = "không gửi: kế hoạch đã bị hủy"
+
+
+@dataclass
+class CancelResult:
+    plan_id: int
+    already_cancelled: bool = False
+    plans_cancelled: list[int] = field(default_factory=list)
+    requests_cancelled: list[int] = field(default_factory=list)
+    requests_kept: int = 0  # submitted or aggregated: accepted figures stay
+    units_notified: int = 0
+    messages_withdrawn: int = 0
+
+    def line(self) -> str:
+        """One Vietnamese line for an officer: what the cancellation did."""
+        if self.already_cancelled:
+            return f"kế hoạch {self.plan_id} đã bị hủy trước đó; không thay đổi gì"
+        return (
+            f"đã hủy kế hoạch {self.plan_id}: {len(self.plans_cancelled)} kế hoạch (kể cả kế "
+            f"hoạch cấp dưới), {len(self.requests_cancelled)} yêu cầu báo cáo chưa nộp; giữ "
+            f"nguyên {self.requests_kept} báo cáo đã nộp; đã báo cho {self.units_notified} đơn vị"
+        )
+
+
+def plan_tree(session: Session, plan_id: int) -> list[int]:
+    """``plan_id`` and every plan cascaded from it, level by level."""
+    found, frontier = [plan_id], [plan_id]
+    while frontier:
+        frontier = [
+            pid
+            for start in range(0, len(frontier), 900)
+            for pid in session.exec(
+                select(Plan.id).where(Plan.parent_id.in_(frontier[start : start + 900]))
+            ).all()
+        ]
+        found.extend(frontier)
+    return found
+
+
+def cancel_plan(
+    *, session: Session, plan_id: int, reason: str, actor: str, at: datetime | None = None
+) -> CancelResult:
+    """Cancel a plan and everything below it in the caller's transaction; a re-run is a no-op."""
+    if not (reason or "").strip():
+        raise GuardFailed(f"kế hoạch {plan_id}: cần nêu lý do hủy (--reason)")
+    plan = get_plan(session, plan_id, lock=True)
+    result = CancelResult(plan_id=plan_id)
+    if plan.status == State.cancelled:
+        result.already_cancelled = True
+        return result
+    fire(session, plan, "cancel", actor=actor, reason=reason, at=at)
+    tree = plan_tree(session, plan_id)
+    below = tree[1:]
+    result.plans_cancelled = [plan_id] + fire_many(
+        session, Plan, _in_states(session, Plan, below, CANCELLABLE), "cancel",
+        actor=actor, reason=reason, at=at,
+    )
+    open_ids = _requests(session, tree, CANCELLABLE)
+    told = set(_requests(session, tree, (State.issued, State.acknowledged)))  # drafted: unknown
+    result.requests_cancelled = fire_many(
+        session, ReportRequest, open_ids, "cancel", actor=actor, reason=reason, at=at
+    )
+    result.requests_kept = len(_requests(session, tree, (State.submitted, State.aggregated)))
+    result.messages_withdrawn = _withdraw_pending(
+        session, set(result.plans_cancelled), set(result.requests_cancelled)
+    )
+    result.units_notified = notify.plan_cancelled(
+        session,
+        plan_id=plan_id,
+        request_ids=[r for r in result.requests_cancelled if r in told],
+        reason=reason.strip(),
+    )
+    session.flush()
+    return result
+
+
+def _in_states(session: Session, model, ids: list[int], states) -> list[int]:
+    return [
+        rid
+        for start in range(0, len(ids), 900)
+        for rid in session.exec(
+            select(model.id).where(model.id.in_(ids[start : start + 900]), model.status.in_(states))
+        ).all()
+    ]
+
+
+def _requests(session: Session, plan_ids: list[int], states) -> list[int]:
+    return [
+        rid
+        for start in range(0, len(plan_ids), 900)
+        for rid in session.exec(
+            select(ReportRequest.id).where(
+                ReportRequest.plan_id.in_(plan_ids[start : start + 900]),
+                ReportRequest.status.in_(states),
+            )
+        ).all()
+    ]
+
+
+def _withdraw_pending(session: Session, plans: set[int], requests: set[int]) -> int:
+    """Pending messages about a cancelled plan or request become dead, so none is sent."""
+    pending = session.exec(
+        select(OutboxMessage.id, OutboxMessage.key).where(
+            OutboxMessage.status == OutboxStatus.pending
+        )
+    ).all()
+    doomed = []
+    for message_id, key in pending:
+        by_request, by_plan = _ABOUT_REQUEST.match(key), _ABOUT_PLAN.match(key)
+        if (by_request and int(by_request[1]) in requests) or (
+            by_plan and int(by_plan[1]) in plans
+        ):
+            doomed.append(message_id)
+    for start in range(0, len(doomed), 900):
+        session.execute(
+            update(OutboxMessage)
+            .where(
+                OutboxMessage.id.in_(doomed[start : start + 900]),
+                OutboxMessage.status == OutboxStatus.pending,
+            )
+            .values(status=OutboxStatus.dead, last_error=WITHDRAWN, claimed_until=None)
+            .execution_options(synchronize_session=False)
+        )
+    return len(doomed)
