@@ -21,12 +21,51 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("init")
 def db_init() -> None:
-    """Create the tables (idempotent) in PLANFLOW_DATABASE_URL, default a local SQLite file."""
-    from planflow.config.db import create_schema, get_engine
+    """Create or migrate the tables (idempotent) in PLANFLOW_DATABASE_URL, default a local SQLite file."""
+    db_upgrade("head")
+
+
+@db_app.command("upgrade")
+def db_upgrade(
+    revision: str = typer.Argument("head", help="the migration to reach (default: the newest)"),
+) -> None:
+    """Run the migrations up to REVISION on PLANFLOW_DATABASE_URL."""
+    from planflow.config.db import get_engine, upgrade_schema
     from planflow.config.settings import get_settings
 
-    create_schema(get_engine())
-    typer.echo(f"database ready: {_safe_url(get_settings().resolved_database_url)}")
+    before, after = upgrade_schema(get_engine(), revision)
+    where = _safe_url(get_settings().resolved_database_url)
+    if before == after:
+        typer.echo(f"database ready: {where} (at migration {after}, nothing to do)")
+    else:
+        typer.echo(f"database ready: {where} (migrated {before or 'empty'} -> {after})")
+
+
+@db_app.command("revision")
+def db_revision(
+    message: str = typer.Option(..., "-m", "--message", help="what the migration changes"),
+) -> None:
+    """(developers) Write a new migration from the difference between the models and the newest one.
+
+    The difference is taken against a throwaway SQLite database migrated to the current head, so
+    the result does not depend on any real database; read and fix the file it writes.
+    """
+    import tempfile
+    from pathlib import Path
+
+    from alembic import command
+
+    from planflow.config.db import alembic_config, get_engine, upgrade_schema
+
+    with tempfile.TemporaryDirectory(prefix="planflow-revision-") as folder:
+        engine = get_engine(f"sqlite:///{Path(folder) / 'head.db'}")
+        upgrade_schema(engine)
+        with engine.connect() as conn:
+            scripts = command.revision(alembic_config(conn), message=message, autogenerate=True)
+        engine.dispose()
+    for script in scripts if isinstance(scripts, list) else [scripts]:
+        if script is not None:
+            typer.echo(f"wrote {script.path}")
 
 
 @app.command("states")

@@ -9,7 +9,7 @@ from __future__ import annotations
 import os
 import tempfile
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -49,14 +49,18 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
     get_engine.cache_clear()
 
 
-def make_engine(backend: str, tmp_path: Path) -> tuple[Engine, str, object]:
-    """An empty planflow database on ``backend``; returns the engine, its URL and a cleanup."""
+def make_engine(
+    backend: str, tmp_path: Path, *, migrate: bool = True
+) -> tuple[Engine, str, Callable[[], None]]:
+    """An empty planflow database on ``backend`` (migrated to the newest schema unless
+    ``migrate`` is false); returns the engine, its URL and a cleanup."""
     if backend == "sqlite":
         from planflow.config.db import get_engine
 
         url = f"sqlite:///{tmp_path / 'test.db'}"
         engine = get_engine(url)
-        create_schema(engine)
+        if migrate:
+            create_schema(engine)
         return engine, url, engine.dispose
     schema = f"t_{uuid.uuid4().hex[:12]}"
     admin = sa_create_engine(POSTGRES_URL)
@@ -64,7 +68,8 @@ def make_engine(backend: str, tmp_path: Path) -> tuple[Engine, str, object]:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     url = POSTGRES_URL + ("&" if "?" in POSTGRES_URL else "?") + f"options=-csearch_path%3D{schema}"
     engine = sa_create_engine(url)
-    create_schema(engine)
+    if migrate:
+        create_schema(engine)
 
     def cleanup() -> None:
         engine.dispose()

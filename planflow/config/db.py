@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
+import fcntl
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
-from sqlalchemy import event
-from sqlalchemy.engine import Engine, make_url
-from sqlmodel import Session, SQLModel, create_engine
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import event, inspect, text
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlmodel import Session, create_engine
 
 from planflow.config.files import private_dir, touch_private
 from planflow.config.secrets import register_secret
@@ -53,11 +58,90 @@ def is_sqlite(engine: Engine) -> bool:
     return engine.dialect.name == "sqlite"
 
 
-def create_schema(engine: Engine | None = None) -> None:
-    """Create every planflow table that does not exist yet."""
-    import planflow.models  # noqa: F401  (registers the tables)
+MIGRATIONS = "planflow:migrations"
+BASELINE = "0001"  # the schema `metadata.create_all` made before planflow had migrations
 
-    SQLModel.metadata.create_all(engine or get_engine())
+
+def alembic_config(connection: Connection | None = None) -> Config:
+    """Alembic's configuration for planflow's migrations, bound to ``connection`` if given."""
+    config = Config()
+    config.set_main_option("script_location", MIGRATIONS)
+    if connection is not None:
+        config.attributes["connection"] = connection
+    return config
+
+
+@lru_cache(maxsize=1)
+def head_revision() -> str:
+    """The newest migration; there is exactly one."""
+    head = ScriptDirectory.from_config(alembic_config()).get_current_head()
+    assert head is not None, "planflow/migrations/versions holds no migration"
+    return head
+
+
+def current_revision(connection: Connection) -> str | None:
+    """The migration the database is at, or None for a database planflow never migrated."""
+    return MigrationContext.configure(connection).get_current_revision()
+
+
+@contextmanager
+def _migration_lock(engine: Engine) -> Iterator[Connection]:
+    """A connection that alone may migrate this database until the block ends.
+
+    PostgreSQL: a transaction-level advisory lock keyed by the schema, so two processes that
+    start at once migrate one after the other (the second finds the work done). SQLite: an
+    exclusive lock on a file beside the database (DDL there is not one transaction).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect() as conn:
+            conn.execute(
+                text("SELECT pg_advisory_xact_lock(hashtext('planflow-migrate:' || current_schema()))")
+            )
+            yield conn
+            conn.commit()
+        return
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        with engine.connect() as conn:
+            yield conn
+            conn.commit()
+        return
+    with open(f"{database}.migrate-lock", "a+b") as lock_file:
+        fcntl.flock(lock_file, fcntl.LOCK_EX)
+        try:
+            with engine.connect() as conn:
+                yield conn
+                conn.commit()
+        finally:
+            fcntl.flock(lock_file, fcntl.LOCK_UN)
+
+
+def upgrade_schema(engine: Engine | None = None, revision: str = "head") -> tuple[str | None, str]:
+    """Migrate the database to ``revision``; returns the revisions before and after.
+
+    A database made before planflow had migrations (tables, no ``alembic_version``) is first
+    stamped with the baseline it matches. Safe to run from several processes at once.
+    """
+    engine = engine or get_engine()
+    target = head_revision() if revision == "head" else revision
+    with engine.connect() as conn:
+        before = current_revision(conn)
+    if before == target:
+        return before, target
+    with _migration_lock(engine) as conn:
+        before = current_revision(conn)
+        if before == target:
+            return before, target
+        config = alembic_config(conn)
+        if before is None and inspect(conn).has_table("org_unit"):
+            command.stamp(config, BASELINE)
+        command.upgrade(config, revision)
+        return before, current_revision(conn) or target
+
+
+def create_schema(engine: Engine | None = None) -> None:
+    """Bring the database to the newest schema by running the migrations (idempotent)."""
+    upgrade_schema(engine)
 
 
 @contextmanager

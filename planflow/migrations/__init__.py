@@ -1,0 +1,1 @@
+"""The database's history as Alembic migrations; `planflow.config.db.create_schema` runs them."""
