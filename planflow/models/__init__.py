@@ -11,7 +11,7 @@ from planflow.models.enums import (
     UnitKind,
     period_for,
 )
-from planflow.models.org import OrgUnit
+from planflow.models.org import OrgUnit, UnitSuccessor
 from planflow.models.outbox import (
     MessageKind,
     OutboxMessage,
@@ -44,6 +44,7 @@ __all__ = [
     "State",
     "TransitionLog",
     "UnitKind",
+    "UnitSuccessor",
     "ZaloToken",
     "period_for",
 ]

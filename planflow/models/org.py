@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import JSON, Index, String, UniqueConstraint
 from sqlmodel import Field, SQLModel
@@ -25,6 +25,14 @@ class OrgUnitBase(SQLModel):
     depth: int = 0
     path: str = Field(default="", sa_type=String(255), description="/-joined codes from the root")
     active: bool = True
+    valid_from: date | None = Field(default=None, description="first day the unit exists")
+    valid_to: date | None = Field(default=None, description="last day the unit exists")
+
+    def valid_on(self, day: date) -> bool:
+        """Whether the unit exists on ``day`` (both ends inclusive; None: open-ended)."""
+        return (self.valid_from is None or self.valid_from <= day) and (
+            self.valid_to is None or day <= self.valid_to
+        )
 
 
 class OrgUnit(OrgUnitBase, table=True):
@@ -48,3 +56,22 @@ class OrgUnit(OrgUnitBase, table=True):
         if self.kind == UnitKind.committee:
             return f"UBND {self.name}"
         return self.name
+
+
+class UnitSuccessor(SQLModel, table=True):
+    """One edge of the map's history: from ``effective_on`` the work of ``predecessor`` passes
+    to ``successor``, whole or in part; a unit split in several has one default successor."""
+
+    __tablename__ = "unit_successor"
+    __table_args__ = (
+        UniqueConstraint("predecessor_id", "successor_id", "matter", name="uq_unit_successor"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    predecessor_id: int = Field(foreign_key="org_unit.id", index=True)
+    successor_id: int = Field(foreign_key="org_unit.id", index=True)
+    effective_on: date
+    whole: bool = Field(default=True, description="False: only part of the unit went there")
+    default: bool = Field(default=True, description="where open work goes when split")
+    matter: str = Field(default="all", sa_type=String(40), description="all | gender_equality")
+    source: str = Field(sa_type=String(400), description="the document or data set it rests on")

@@ -34,6 +34,9 @@ class ReportRequest(SQLModel, table=True):
     acknowledged_at: datetime | None = None
     acknowledged_by: str | None = Field(default=None, sa_type=String(120))
     submitted_at: datetime | None = None
+    origins: list[int] | None = Field(
+        default=None, sa_type=JSON, description="ids of the ended units it moved from"
+    )
     created_at: datetime = Field(default_factory=utcnow)
 
 

@@ -189,6 +189,10 @@ def load_units(
             ids.update({code: id_ for code, id_ in returned})
         if updates:
             session.execute(update(OrgUnit), updates)
+    if tiers == 3:  # the agencies merged on 1/3/2025 (LĐTBXH → Nội vụ), as dated successions
+        from planflow.services.succession import record_agency_successions
+
+        record_agency_successions(session, result.provinces)
     session.flush()
     return result
 

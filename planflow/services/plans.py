@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
 from planflow.models import Assignment, Plan, PlanDeadline, PlanSection, ReportRequest, State
 from planflow.services import notify
+from planflow.services.succession import units_on
 from planflow.states import NotFound, fire, fire_many
 
 
@@ -76,11 +77,21 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
                 .order_by(Assignment.plan_id, Assignment.position)
             ).all()
         )
+    # the bodies valid on each deadline: from 1/3/2025 Phòng Nội vụ receives (and no longer
+    # owes) what was Phòng LĐTBXH's (DESIGN.md §11)
+    on_day: dict[date, dict[int, int]] = {}
+    for due in {line.due_on for lines in deadlines.values() for line in lines}:
+        ids = {u for _, u in assignments} | {a for a, _ in plans.values() if a}
+        ids |= {line.recipient_id for lines in deadlines.values() for line in lines}
+        on_day[due] = units_on(session, [i for i in ids if i], due)
     rows = []
-    for plan_id, unit_id in assignments:
+    for plan_id, assigned in assignments:
         agency, issuer = plans[plan_id]
         for line in deadlines.get(plan_id, []):
+            valid = on_day[line.due_on]
             recipient = line.recipient_id or agency
+            recipient = valid.get(recipient, recipient) if recipient else None
+            unit_id = valid.get(assigned, assigned)
             if unit_id in (recipient, issuer):
                 continue
             key = (plan_id, unit_id, line.kind, line.period)

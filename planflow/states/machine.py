@@ -244,17 +244,21 @@ def fire_many(
     actor: str,
     reason: str | None = None,
     at: datetime | None = None,
+    reasons: Mapping[int, str] | None = None,
 ) -> list[int]:
     """Move many rows by one guard-free trigger with set-based SQL; returns the ids moved.
 
     Rows whose state does not allow the trigger are left alone (not an error: a re-run finds
     them already moved). Each moved row gets its audit row, in the caller's transaction.
+    A trigger that needs a reason (cancel) is allowed in bulk when ``reason`` or, per row,
+    ``reasons`` gives one for every row.
     """
     entity = ENTITY_OF[model]
     move = next((m for m in MOVES[entity] if m.trigger == trigger), None)
     if move is None or set(move.guards) - BULK_SAFE_GUARDS - {"reason_given"}:
         raise ValueError(f"'{trigger}' cannot be fired in bulk on {entity}")
-    if "reason_given" in move.guards and not (reason or "").strip():
+    per_row = bool(reasons) and all((reasons or {}).get(i, "").strip() for i in ids)
+    if "reason_given" in move.guards and not (reason or "").strip() and not per_row:
         raise GuardFailed(f"{entity}: '{trigger}' needs a reason")
     when = as_utc(at) if at else utcnow()
     moved: list[int] = []
@@ -305,7 +309,7 @@ def fire_many(
                     "from_state": before,
                     "to_state": move.dest,
                     "actor": actor,
-                    "reason": reason,
+                    "reason": reasons.get(row_id, reason) if reasons else reason,
                     "at": when,
                 }
                 for row_id, before in found

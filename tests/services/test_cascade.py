@@ -131,7 +131,19 @@ def test_derived_deadlines_level_by_level(session: Session, hanoi: Plan) -> None
         )
     ).one()
     assert ward_request.deadline == date(2025, 5, 20)
-    assert ward_request.recipient_id == ha_dong.standing_agency_id
+    # the plan was drafted for Phòng LĐTBXH; on 20/5/2025 its work is Phòng Nội vụ's
+    beside = select(OrgUnit).where(OrgUnit.parent_id == ha_dong.issuer_id)
+    agencies = {u.id: u.name for u in session.exec(beside)}
+    assert agencies[ha_dong.standing_agency_id].startswith("Phòng Lao động")
+    assert agencies[ward_request.recipient_id] == "Phòng Nội vụ quận Hà Đông"
+    sub_plan_request = session.exec(
+        select(ReportRequest).where(
+            ReportRequest.plan_id == ha_dong.id,
+            ReportRequest.unit_id == van_phuc.id,
+            ReportRequest.kind == ReportKind.sub_plan,
+        )
+    ).one()
+    assert sub_plan_request.recipient_id == ha_dong.standing_agency_id  # 20/02: still LĐTBXH
     # the city plan's own deadlines are never altered by the cascade
     city_lines = {
         d.kind: d.due_on
