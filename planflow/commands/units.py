@@ -69,6 +69,49 @@ def load(
         console.print(f"  {level.value:<9} {kind.value:<10} {created:>6,} new {existing:>6,} kept")
 
 
+@units_app.command("reorganise")
+def reorganise(
+    province: str = typer.Option(..., "--province", help='name, GSO code or "all"'),
+    on: str = typer.Option("2025-07-01", "--on", help="the day the change took effect"),
+    dry_run: bool = typer.Option(False, "--dry-run", help="print what would move, change nothing"),
+    cascade: bool = typer.Option(
+        True, "--cascade/--no-cascade", help="then cascade the transferred plans to the new units"
+    ),
+) -> None:
+    """Carry a province's open plans and requests across the 1/7/2025 reorganisation."""
+    from datetime import date
+
+    from sqlmodel import Session
+
+    from planflow.config.db import create_schema, get_engine
+    from planflow.services import reorganise as service
+    from planflow.services.cascade import cascade_plan
+    from planflow.states.errors import ValidationFailed
+
+    try:
+        day = date.fromisoformat(on)
+    except ValueError:
+        raise ValidationFailed(f"--on {on!r}: expected a date like 2025-07-01") from None
+    engine = get_engine()
+    create_schema(engine)
+    console = _console()
+    started = time.perf_counter()
+    with Session(engine, expire_on_commit=False) as session:
+        result = service.reorganise(session=session, province=province, on=day)
+        lines = service.describe(result, dry_run=dry_run)
+        if dry_run:
+            session.rollback()
+        else:
+            for plan_id in result.plans_transferred:  # what the hourly reconcile would do
+                made = cascade_plan(session=session, plan_id=plan_id) if cascade else None
+                if made is not None:
+                    lines.append(f"  Kế hoạch {plan_id}: {made.created:,} kế hoạch cấp xã mới")
+            session.commit()
+    for line in lines:
+        console.print(line, markup=False)
+    console.print(f"[dim]{time.perf_counter() - started:.2f} s[/]")
+
+
 @units_app.command("provinces")
 def provinces(tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=_tiers)) -> None:
     """List the provinces of a tier scheme's official list: code, name and codename."""

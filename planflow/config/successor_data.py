@@ -84,6 +84,10 @@ def fold(text: str) -> str:
     return re.sub(r"[^a-z0-9]", "", "".join(c for c in text if not unicodedata.combining(c)))
 
 
+def _spaced(name: str) -> str:
+    return " ".join(unicodedata.normalize("NFC", name).split())
+
+
 def _data_dir() -> Path:
     spec = find_spec(PACKAGE)
     if spec is None or not spec.submodule_search_locations:
@@ -108,10 +112,18 @@ def successions() -> Successions:
         old_provinces = dict(
             db.execute("SELECT DISTINCT provinceKey, provinceCode FROM admin_units_legacy")
         )
+        # the package's new-commune codes differ from the official list's for 131 communes
+        # (each took the code of another of its merged wards): match by name within the province
+        # (exact name first; "Hòa"/"Hoà" spellings by the folded name)
+        official: dict[tuple[str, str], str] = {}
+        for p in divisions(2).provinces:
+            for w in p.children:
+                official[(p.code, _spaced(w.name))] = w.code
+                official.setdefault((p.code, fold(w.name)), w.code)
         new_wards = {
-            (p, w): code
-            for p, w, code in db.execute(
-                "SELECT provinceKey, wardKey, wardCode FROM admin_units"
+            (p, w): official.get((p_code, _spaced(name))) or official[(p_code, fold(name))]
+            for p, w, p_code, name in db.execute(
+                "SELECT provinceKey, wardKey, provinceCode, ward FROM admin_units"
             )
         }
         new_provinces = dict(

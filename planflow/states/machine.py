@@ -253,6 +253,8 @@ def fire_many(
     A trigger that needs a reason (cancel) is allowed in bulk when ``reason`` or, per row,
     ``reasons`` gives one for every row.
     """
+    if not ids:
+        return []
     entity = ENTITY_OF[model]
     move = next((m for m in MOVES[entity] if m.trigger == trigger), None)
     if move is None or set(move.guards) - BULK_SAFE_GUARDS - {"reason_given"}:
