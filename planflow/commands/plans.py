@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from datetime import date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -115,3 +116,53 @@ def _mount_render() -> None:
 
 
 _mount_render()
+
+
+def parse_day(value: str | None, option: str) -> date | None:
+    """A date as an officer types it: 20/01/2025 or 2025-01-20."""
+    if value is None:
+        return None
+    for fmt in ("%d/%m/%Y", "%Y-%m-%d"):
+        try:
+            return datetime.strptime(value.strip(), fmt).date()
+        except ValueError:
+            continue
+    raise typer.BadParameter(f"ngày không hợp lệ: {value!r} (nhập dạng 20/01/2025)",
+                             param_hint=option)
+
+
+@plan_app.command("set")
+def set_(
+    plan_id: Annotated[int, typer.Argument(help="mã kế hoạch (xem planflow status)")],
+    number: str | None = typer.Option(None, "--number", help="số, ký hiệu, ví dụ 01/KH-UBND"),
+    issued_on: str | None = typer.Option(None, "--issued-on", help="ngày ban hành, 20/01/2025"),
+    signer: str | None = typer.Option(None, "--signer", help="họ tên người ký"),
+    signer_title: str | None = typer.Option(
+        None, "--signer-title", help="chức vụ người ký, ví dụ 'KT. CHỦ TỊCH PHÓ CHỦ TỊCH'"
+    ),
+) -> None:
+    """Nhập số, ngày ban hành, người ký của một kế hoạch dự thảo trước khi ban hành."""
+    from planflow.config.db import create_schema, get_engine, session_scope
+    from planflow.services import plans as plan_service
+    from planflow.states import issuable_problems
+
+    day = parse_day(issued_on, "--issued-on")
+    if all(v is None for v in (number, day, signer, signer_title)):
+        raise typer.BadParameter("nhập ít nhất một trong --number, --issued-on, --signer, "
+                                 "--signer-title", param_hint="plan set")
+    engine = get_engine()
+    create_schema(engine)
+    with session_scope(engine) as session:
+        plan = plan_service.set_details(
+            session, plan_id, number=number, issued_on=day, signer_name=signer,
+            signer_title=signer_title,
+        )
+        problems = issuable_problems(session, plan)
+        when = plan.issued_on.strftime("%d/%m/%Y") if plan.issued_on else "chưa có ngày"
+        signed = ", ".join(x for x in (plan.signer_name, plan.signer_title) if x) or "chưa có"
+        typer.echo(f"Kế hoạch {plan_id}: số {plan.number or 'chưa có'}, ngày ban hành {when}, "
+                   f"người ký {signed}")
+    if problems:
+        typer.echo(f"Chưa thể ban hành, còn thiếu: {'; '.join(problems)}")
+    else:
+        typer.echo(f"Có thể ban hành: planflow plan issue {plan_id}")

@@ -3,36 +3,60 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from datetime import date
+from typing import Literal
 
 from prefect import flow, get_run_logger, pause_flow_run, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.cache_policies import NONE
 from prefect.input import RunInput
-from pydantic import BaseModel
+from prefect.states import Failed, State
+from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from planflow.flows.runtime import by_weight, retry_on_database_busy, unit_of_work
-from planflow.models import OrgUnit, Plan, State, UnitKind
+from planflow.documents.writing.render_model import vn_int
+from planflow.flows.runtime import (
+    artifact_key,
+    by_weight,
+    plan_label,
+    retry_on_database_busy,
+    run_parameter,
+    unit_of_work,
+)
+from planflow.models import OrgUnit, Plan, UnitKind
+from planflow.models import State as PlanState
 from planflow.services import cancel as cancel_service
 from planflow.services import cascade as cascade_service
 from planflow.services import plans as plan_service
+from planflow.states import PlanflowError
 
 DB_TASK = {"cache_policy": NONE, "retries": 2, "retry_delay_seconds": 2,
            "retry_condition_fn": retry_on_database_busy}
 
 
 class Approval(RunInput):
-    """What an operator enters in the Prefect UI to let a plan be issued."""
+    """Phê duyệt ban hành kế hoạch: người phê duyệt, quyết định và ý kiến (đều bắt buộc)."""
 
-    approved: bool = True
-    approved_by: str
-    comment: str = ""
+    approver: str = Field(
+        title="Người phê duyệt", min_length=2, max_length=120,
+        description="Họ tên và chức vụ người phê duyệt, ví dụ: Nguyễn Văn A, Phó Chủ tịch UBND",
+    )
+    decision: Literal["phê duyệt", "không phê duyệt"] = Field(
+        title="Quyết định",
+        description="«phê duyệt»: ban hành ngay; «không phê duyệt»: kế hoạch vẫn là dự thảo",
+    )
+    comment: str = Field(
+        title="Ý kiến", min_length=1, max_length=2000,
+        description="Ý kiến của người phê duyệt; được lưu vào nhật ký của kế hoạch",
+    )
 
 
 class IssueSummary(BaseModel):
     plan_id: int
+    number: str | None = None
     issued: bool
-    approved_by: str | None = None
+    approver: str | None = None
+    comment: str | None = None
     requests_issued: int = 0
     sub_plans_created: int = 0
 
@@ -46,11 +70,46 @@ class CascadeSummary(BaseModel):
     created_by_branch: dict[str, int]
 
 
+def issue_run_name() -> str:
+    number = run_parameter("number") or plan_label(run_parameter("plan_id"))
+    return f"ban hành {number}"
+
+
+def cascade_run_name() -> str:
+    return f"phân cấp {plan_label(run_parameter('plan_id'))}"
+
+
 @task(**DB_TASK)
-def issue_plan_task(plan_id: int, actor: str) -> dict:
+def issue_plan_task(
+    plan_id: int, actor: str, approver: str | None = None, comment: str | None = None
+) -> dict:
+    """Issue the plan and its report requests in one transaction; a refusal by the lifecycle
+    (already issued, changed meanwhile) comes back as one line, not a traceback."""
+    try:
+        with unit_of_work() as session:
+            result = plan_service.issue_plan(
+                session=session, plan_id=plan_id, actor=actor, approver=approver,
+                comment=comment,
+            )
+            return {"requests_issued": result.requests_issued}
+    except PlanflowError as exc:
+        return {"error": str(exc)}
+
+
+def _prepare(plan_id: int, details: dict) -> dict:
+    """Enter the given details, then check the plan could be issued now (before anyone is
+    asked to approve it); returns what names the plan."""
     with unit_of_work() as session:
-        result = plan_service.issue_plan(session=session, plan_id=plan_id, actor=actor)
-        return {"requests_issued": result.requests_issued}
+        if any(v is not None for v in details.values()):
+            plan_service.set_details(session, plan_id, **details)
+        plan = plan_service.check_issuable(session, plan_id)
+        issuer = session.get(OrgUnit, plan.issuer_id)
+        return {
+            "number": plan.number, "title": plan.title,
+            "issuer": issuer.name if issuer else "?",
+            "signer": ", ".join(x for x in (plan.signer_name, plan.signer_title) if x),
+            "issued_on": plan.issued_on.strftime("%d/%m/%Y") if plan.issued_on else "",
+        }
 
 
 @task(cache_policy=NONE)
@@ -90,10 +149,15 @@ def cascade_batch(plan_id: int, branch_ids: list[int]) -> dict:
         }
 
 
-@flow(name="cascade-plan", log_prints=True)
+@flow(name="cascade-plan", flow_run_name=cascade_run_name, log_prints=True)
 def cascade_plan_flow(plan_id: int, units_per_task: int = 2000) -> CascadeSummary:
-    """Create the drafted sub-plans of every child committee; one task per batch of whole
-    subtrees of about ``units_per_task`` units (never one per ward); safe to re-run."""
+    """Phân cấp kế hoạch: tạo dự thảo kế hoạch của mọi UBND cấp dưới (chạy lại an toàn).
+
+    Args:
+        plan_id: Mã kế hoạch (số thứ tự trong cơ sở dữ liệu, xem `planflow status`)
+        units_per_task: Số đơn vị tối đa mỗi tác vụ (các cây con trọn vẹn; 1 = mỗi quận/huyện
+            một tác vụ)
+    """
     branches = by_weight(branches_of(plan_id), max(1, units_per_task))
     summary = CascadeSummary(
         plan_id=plan_id, batches=0, created=0, existing=0, requests_created=0,
@@ -107,60 +171,98 @@ def cascade_plan_flow(plan_id: int, units_per_task: int = 2000) -> CascadeSummar
         summary.requests_created += part["requests_created"]
         summary.created_by_branch.update(part["created_by_branch"])
     rows = [
-        {"unit": name, "sub_plans_created": count}
+        {"Đơn vị": name, "Kế hoạch cấp dưới mới tạo": vn_int(count)}
         for name, count in sorted(summary.created_by_branch.items())
     ]
     create_table_artifact(
-        key=f"cascade-plan-{plan_id}",
-        table=rows or [{"unit": "(none)", "sub_plans_created": 0}],
+        key=artifact_key("phan-cap", plan_id),
+        table=rows or [{"Đơn vị": "(không có)", "Kế hoạch cấp dưới mới tạo": "0"}],
         description=(
-            f"Plan {plan_id}: {summary.created} sub-plans created, {summary.existing} already "
-            f"there, {summary.requests_created} report requests created."
+            f"Phân cấp {plan_label(plan_id)}: tạo mới {vn_int(summary.created)} kế hoạch cấp "
+            f"dưới, {vn_int(summary.existing)} đã có từ trước, "
+            f"{vn_int(summary.requests_created)} yêu cầu báo cáo."
         ),
     )
     return summary
 
 
-@flow(name="issue-plan", log_prints=True)
+@flow(name="issue-plan", flow_run_name=issue_run_name, log_prints=True)
 def issue_plan_flow(
     plan_id: int,
-    actor: str = "operator",
+    actor: str = "văn thư",
+    number: str | None = None,
+    issued_on: date | None = None,
+    signer: str | None = None,
+    signer_title: str | None = None,
     require_approval: bool = False,
     approval_timeout_hours: float = 24.0,
     cascade: bool = True,
-) -> IssueSummary:
-    """Issue a drafted plan (optionally after an approval entered in the UI), then cascade it."""
+) -> IssueSummary | State:
+    """Ban hành kế hoạch (sau khi được phê duyệt nếu cần), rồi phân cấp xuống cấp dưới.
+
+    Args:
+        plan_id: Mã kế hoạch (số thứ tự trong cơ sở dữ liệu, xem `planflow status`)
+        actor: Người thực hiện, ghi vào nhật ký
+        number: Số, ký hiệu văn bản (ví dụ 01/KH-UBND), nếu chưa nhập
+        issued_on: Ngày ban hành, nếu chưa nhập
+        signer: Họ tên người ký, nếu chưa nhập
+        signer_title: Chức vụ người ký (ví dụ KT. CHỦ TỊCH PHÓ CHỦ TỊCH), nếu chưa nhập
+        require_approval: Dừng chờ phê duyệt trên giao diện Prefect (nút Resume) trước khi
+            ban hành
+        approval_timeout_hours: Số giờ chờ phê duyệt tối đa
+        cascade: Phân cấp ngay sau khi ban hành
+    """
     logger = get_run_logger()
-    approved_by = None
+    details = {"number": number, "issued_on": issued_on, "signer_name": signer,
+               "signer_title": signer_title}
+    try:
+        plan = _prepare(plan_id, details)
+    except PlanflowError as exc:
+        return Failed(message=str(exc))
+    name = plan["number"]
+    approver = comment = None
     if require_approval:
         approval = pause_flow_run(
-            wait_for_input=Approval.with_initial_data(approved_by=""),
+            wait_for_input=Approval.with_initial_data(description=(
+                f"### Phê duyệt ban hành {name}\n\n**{plan['title']}**\n\n"
+                f"- Cơ quan ban hành: {plan['issuer']}\n- Người ký: {plan['signer']}\n"
+                f"- Ngày ban hành: {plan['issued_on']}\n- Mã kế hoạch: {plan_id}\n\n"
+                "Chọn «phê duyệt» để ban hành ngay, «không phê duyệt» để giữ dự thảo."
+            )),
             timeout=int(approval_timeout_hours * 3600),
             poll_interval=1,
         )
-        if not approval.approved:
-            logger.warning("plan %s was not approved: %s", plan_id, approval.comment)
+        approver, comment = approval.approver, approval.comment
+        if approval.decision != "phê duyệt":
+            with unit_of_work() as session:
+                plan_service.record_refusal(session, plan_id, actor=actor, approver=approver,
+                                            comment=comment)
+            logger.warning("plan %s refused by the approver", plan_id)
             create_markdown_artifact(
-                key=f"issue-plan-{plan_id}",
-                markdown=f"Plan {plan_id} **not approved** by {approval.approved_by}: "
-                f"{approval.comment}",
+                key=artifact_key("ban-hanh", plan_id),
+                markdown=f"**{name}: không được phê duyệt** — {approver}: {comment}\n\n"
+                "Kế hoạch vẫn là dự thảo.",
+                description=f"Phê duyệt ban hành {name}",
             )
-            return IssueSummary(plan_id=plan_id, issued=False, approved_by=approval.approved_by)
-        approved_by = approval.approved_by
-        actor = f"{actor} (approved by {approved_by})"
-    issued = issue_plan_task(plan_id, actor)
+            return IssueSummary(plan_id=plan_id, number=name, issued=False, approver=approver,
+                                comment=comment)
+    issued = issue_plan_task(plan_id, actor, approver, comment)
+    if "error" in issued:
+        return Failed(message=issued["error"])
     summary = IssueSummary(
-        plan_id=plan_id, issued=True, approved_by=approved_by,
+        plan_id=plan_id, number=name, issued=True, approver=approver, comment=comment,
         requests_issued=issued["requests_issued"],
     )
     if cascade:
         summary.sub_plans_created = cascade_plan_flow(plan_id).created
+    approved = f" sau khi {approver} phê duyệt ({comment})" if approver else ""
     create_markdown_artifact(
-        key=f"issue-plan-{plan_id}",
+        key=artifact_key("ban-hanh", plan_id),
         markdown=(
-            f"Plan {plan_id} issued by {actor}: {summary.requests_issued} report requests issued,"
-            f" {summary.sub_plans_created} sub-plans drafted."
+            f"**Đã ban hành {name}**{approved}: {vn_int(summary.requests_issued)} yêu cầu báo "
+            f"cáo đã gửi, {vn_int(summary.sub_plans_created)} dự thảo kế hoạch cấp dưới đã tạo."
         ),
+        description=f"Ban hành {name}",
     )
     return summary
 
@@ -200,7 +302,7 @@ def plans_needing_cascade() -> list[int]:
     """Issued plans with a child committee that has no sub-plan yet (a unit added, or a
     sub-plan issued whose own children were not cascaded)."""
     with unit_of_work() as session:
-        live = (State.issued, State.acknowledged, State.submitted)
+        live = (PlanState.issued, PlanState.acknowledged, PlanState.submitted)
         plans = session.exec(select(Plan.id, Plan.issuer_id).where(Plan.status.in_(live))).all()
         children: dict[int, set[int]] = defaultdict(set)
         for parent_id, unit_id in session.exec(
@@ -217,15 +319,18 @@ def plans_needing_cascade() -> list[int]:
         return [pid for pid, issuer in plans if children[issuer] - covered[pid]]
 
 
-@flow(name="reconcile-cascades", log_prints=True)
+@flow(name="reconcile-cascades", flow_run_name="đối soát phân cấp", log_prints=True)
 def reconcile_flow() -> list[int]:
-    """Cascade every issued plan whose tree has changed; scheduled, so the tree fills itself."""
+    """Đối soát phân cấp: phân cấp mọi kế hoạch đã ban hành mà cây đơn vị có thay đổi
+    (chạy theo lịch, nên cây tự đầy đủ)."""
     needing = plans_needing_cascade()
     for plan_id in needing:
         cascade_plan_flow(plan_id)
+    names = ", ".join(plan_label(p) for p in needing) or "không có kế hoạch nào cần phân cấp"
     create_markdown_artifact(
-        key="reconcile-cascades",
-        markdown=f"{len(needing)} plan(s) cascaded: {needing or 'none needed'}",
+        key=artifact_key("doi-soat-phan-cap"),
+        markdown=f"Đã phân cấp lại {vn_int(len(needing))} kế hoạch: {names}",
+        description="Đối soát phân cấp",
     )
     return needing
 

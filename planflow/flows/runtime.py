@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TypeVar
 
 from sqlalchemy.exc import OperationalError
@@ -81,3 +82,52 @@ def call(fn: Callable[..., T], **kwargs) -> T:
     """Run one service function in its own unit of work and return its result."""
     with unit_of_work() as session:
         return fn(session=session, **kwargs)
+
+
+def database_tag() -> str:
+    """A short, stable name of the configured database for artifact keys and output folders,
+    so that two databases never overwrite each other's (``planflow-3fa2c1``)."""
+    import hashlib
+    import re
+
+    from sqlalchemy.engine import make_url
+
+    from planflow.config.settings import get_settings
+
+    url = make_url(get_settings().resolved_database_url)
+    base = Path(url.database or "db").stem if url.get_backend_name() == "sqlite" else (
+        url.database or "db"
+    )
+    safe = url.render_as_string(hide_password=True)
+    digest = hashlib.sha256(safe.encode()).hexdigest()[:6]
+    return f"{re.sub(r'[^a-z0-9]+', '-', base.lower()).strip('-') or 'db'}-{digest}"
+
+
+def artifact_key(*parts: object) -> str:
+    """An artifact key (lowercase letters, digits, dashes) that includes the database."""
+    import re
+
+    raw = "-".join(str(p) for p in (*parts, database_tag()))
+    return re.sub(r"[^a-z0-9]+", "-", raw.lower()).strip("-")
+
+
+def run_parameter(name: str, default: object = None) -> object:
+    """A parameter of the flow run being named (for ``flow_run_name`` callables)."""
+    from prefect.runtime import flow_run
+
+    return (flow_run.parameters or {}).get(name, default)
+
+
+def plan_label(plan_id: object) -> str:
+    """A plan as an officer names it: its number, else ``kế hoạch N`` (for run names)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from planflow.models import Plan
+
+    try:
+        with unit_of_work() as session:
+            plan = session.get(Plan, int(str(plan_id)))
+            number = plan.number if plan is not None else None
+    except (SQLAlchemyError, ValueError):  # a run name must never fail the run
+        number = None
+    return number or f"kế hoạch {plan_id}"

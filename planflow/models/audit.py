@@ -22,4 +22,7 @@ class TransitionLog(SQLModel, table=True):
     to_state: str = Field(sa_type=String(16))
     actor: str = Field(sa_type=String(120))
     reason: str | None = Field(default=None, sa_type=Text)
+    approver: str | None = Field(default=None, sa_type=String(120),
+                                 description="who approved or refused (approval gate)")
+    comment: str | None = Field(default=None, sa_type=Text, description="the approver's comment")
     at: datetime = Field(default_factory=utcnow)

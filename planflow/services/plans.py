@@ -8,10 +8,28 @@ from datetime import date, datetime
 from sqlalchemy import insert
 from sqlmodel import Session, select
 
-from planflow.models import Assignment, Plan, PlanDeadline, PlanSection, ReportRequest, State
+from planflow.models import (
+    Assignment,
+    Plan,
+    PlanDeadline,
+    PlanSection,
+    ReportRequest,
+    State,
+    TransitionLog,
+)
+from planflow.models.time import utcnow
 from planflow.services import notify
 from planflow.services.succession import units_on
-from planflow.states import NotFound, fire, fire_many
+from planflow.states import (
+    GuardFailed,
+    IllegalTransition,
+    NotFound,
+    ValidationFailed,
+    fire,
+    fire_many,
+    issuable_problems,
+    not_issuable_message,
+)
 
 
 @dataclass(frozen=True)
@@ -117,8 +135,73 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
     return len(rows)
 
 
+def set_details(
+    session: Session,
+    plan_id: int,
+    *,
+    number: str | None = None,
+    issued_on: date | None = None,
+    signer_name: str | None = None,
+    signer_title: str | None = None,
+) -> Plan:
+    """Enter what a drafted plan needs before it is issued; only the given fields change."""
+    plan = get_plan(session, plan_id, lock=True)
+    if plan.status != State.drafted:
+        raise IllegalTransition(
+            f"Kế hoạch {plan_id} ({plan.number}) đã {plan.status}: không sửa được số, ngày, người ký"
+        )
+    for field, value, limit in (
+        ("number", number, 64), ("signer_name", signer_name, 120),
+        ("signer_title", signer_title, 120),
+    ):
+        if value is None:
+            continue
+        value = " ".join(value.split())
+        if not value or len(value) > limit:
+            raise ValidationFailed(f"Kế hoạch {plan_id}: {FIELD_VI[field]} phải có từ 1 đến "
+                                   f"{limit} ký tự")
+        setattr(plan, field, value)
+    if issued_on is not None:
+        plan.issued_on = issued_on
+    session.add(plan)
+    session.flush()
+    return plan
+
+
+FIELD_VI = {"number": "số, ký hiệu văn bản", "signer_name": "người ký",
+            "signer_title": "chức vụ người ký"}
+
+
+def check_issuable(session: Session, plan_id: int) -> Plan:
+    """The plan, if it could be issued now; else GuardFailed naming in Vietnamese what is
+    missing (checked before anyone is asked to approve it)."""
+    plan = get_plan(session, plan_id)
+    if plan.status != State.drafted:
+        raise IllegalTransition(f"Kế hoạch {plan_id} ({plan.number}) đã {plan.status}, "
+                                "không ban hành lại")
+    problems = issuable_problems(session, plan)
+    if problems:
+        raise GuardFailed(not_issuable_message(plan, problems))
+    return plan
+
+
+def record_refusal(
+    session: Session, plan_id: int, *, actor: str, approver: str, comment: str
+) -> None:
+    """An approver refused to let the plan be issued: it stays drafted; the audit trail says
+    who refused and why."""
+    plan = get_plan(session, plan_id, lock=True)
+    session.add(TransitionLog(
+        entity="plan", entity_id=plan_id, trigger="refuse", from_state=plan.status,
+        to_state=plan.status, actor=actor, reason=comment, approver=approver, comment=comment,
+        at=utcnow(),
+    ))
+    session.flush()
+
+
 def issue_plan(
-    *, session: Session, plan_id: int, actor: str, at: datetime | None = None
+    *, session: Session, plan_id: int, actor: str, at: datetime | None = None,
+    approver: str | None = None, comment: str | None = None,
 ) -> IssueResult:
     """Issue a drafted plan (guards: number, date, signer, an assignment, parent issued).
 
@@ -126,7 +209,7 @@ def issue_plan(
     notified, all in the caller's transaction.
     """
     plan = get_plan(session, plan_id, lock=True)
-    fire(session, plan, "issue", actor=actor, at=at)
+    fire(session, plan, "issue", actor=actor, at=at, approver=approver, comment=comment)
     created = ensure_requests(session, [plan_id])
     drafted = session.exec(
         select(ReportRequest.id).where(

@@ -8,7 +8,14 @@ from planflow.states.errors import (
     PlanflowError,
     ValidationFailed,
 )
-from planflow.states.machine import allowed_triggers, describe, fire, fire_many
+from planflow.states.machine import (
+    allowed_triggers,
+    describe,
+    fire,
+    fire_many,
+    issuable_problems,
+    not_issuable_message,
+)
 from planflow.states.tables import MOVES, PLAN_MOVES, REPORT_MOVES, Move
 
 __all__ = [
@@ -26,4 +33,6 @@ __all__ = [
     "describe",
     "fire",
     "fire_many",
+    "issuable_problems",
+    "not_issuable_message",
 ]

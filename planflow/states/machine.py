@@ -83,32 +83,51 @@ def _content_valid(ev: EventData) -> bool:
     return True
 
 
-def _plan_issuable(ev: EventData) -> bool:
-    subject: Subject = ev.model
-    plan: Plan = subject.row
-    missing = [
-        name
-        for name, value in (
-            ("a number", plan.number),
-            ("an issue date", plan.issued_on),
-            ("a signer", plan.signer_name),
+STATE_VI = {
+    State.drafted: "dự thảo",
+    State.issued: "đã ban hành",
+    State.acknowledged: "đã tiếp nhận",
+    State.submitted: "đã báo cáo",
+    State.aggregated: "đã tổng hợp",
+    State.cancelled: "đã huỷ",
+}
+
+
+def issuable_problems(session: Session, plan: Plan) -> list[str]:
+    """What keeps a plan from being issued, in Vietnamese (empty: it can be issued)."""
+    problems = [
+        what
+        for what, value in (
+            ("số, ký hiệu văn bản", plan.number),
+            ("ngày ban hành", plan.issued_on),
+            ("người ký", plan.signer_name),
         )
         if not value
     ]
-    count = subject.session.scalar(
+    count = session.scalar(
         select(func.count()).select_from(Assignment).where(Assignment.plan_id == plan.id)
     )
     if not count:
-        missing.append("at least one assignment")
-    if missing:
-        raise GuardFailed(f"{subject.label}: cannot be issued without {', '.join(missing)}")
+        problems.append("ít nhất một đơn vị được giao nhiệm vụ")
     if plan.parent_id is not None:
-        parent = subject.session.get(Plan, plan.parent_id)
+        parent = session.get(Plan, plan.parent_id)
         if parent is None or parent.status in (State.drafted, State.cancelled):
-            state = parent.status if parent else "missing"
-            raise GuardFailed(
-                f"{subject.label}: its parent plan {plan.parent_id} is {state}, not issued"
-            )
+            state = STATE_VI[State(parent.status)] if parent else "không tồn tại"
+            problems.append(f"kế hoạch cấp trên {plan.parent_id} ban hành trước (hiện {state})")
+    return problems
+
+
+def not_issuable_message(plan: Plan, problems: list[str]) -> str:
+    """One line naming the plan and everything it still lacks."""
+    name = f"Kế hoạch {plan.id}" + (f" ({plan.number})" if plan.number else "")
+    return f"{name} chưa thể ban hành, còn thiếu: {'; '.join(problems)}"
+
+
+def _plan_issuable(ev: EventData) -> bool:
+    subject: Subject = ev.model
+    problems = issuable_problems(subject.session, subject.row)
+    if problems:
+        raise GuardFailed(not_issuable_message(subject.row, problems))
     return True
 
 
@@ -227,6 +246,8 @@ def _write(
             to_state=after,
             actor=subject.actor,
             reason=subject.reason,
+            approver=subject.extra.get("approver"),
+            comment=subject.extra.get("comment"),
             at=subject.at,
         )
     )

@@ -15,6 +15,7 @@ from planflow.flows.reports import (
     record_acknowledgement_flow,
     record_submission_flow,
 )
+from planflow.flows.runtime import artifact_key
 from planflow.models import OrgUnit, Plan, ReportKind, ReportRequest, State
 from planflow.services import hierarchy
 from planflow.services.catalogue import load_indicators
@@ -45,9 +46,9 @@ def test_issue_flow_issues_cascades_and_publishes(engine, hanoi: int) -> None:
     assert summary.requests_issued == _count(
         engine, ReportRequest, ReportRequest.plan_id == hanoi, ReportRequest.status == State.issued
     )
-    table = artifact_table(f"cascade-plan-{hanoi}")
+    table = artifact_table(artifact_key("phan-cap", hanoi))
     assert len(table) == 30
-    assert {"unit": "Quận Hà Đông", "sub_plans_created": 16} in table
+    assert {"Đơn vị": "Quận Hà Đông", "Kế hoạch cấp dưới mới tạo": "16"} in table
 
 
 def test_cascade_killed_midway_is_finished_by_a_re_run(
@@ -151,11 +152,11 @@ def test_refused_submission_fails_the_flow_and_changes_nothing(engine, hanoi: in
 
 
 
-def test_issue_waits_for_an_approval_entered_for_the_paused_run(engine, hanoi: int) -> None:
+def _paused_issue_run(plan_id: int):
+    """Start issue-plan with approval in a thread; return (thread, outcome, paused run)."""
     import threading
     import time as clock
 
-    from prefect import resume_flow_run
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import (
         FlowRunFilter,
@@ -167,34 +168,92 @@ def test_issue_waits_for_an_approval_entered_for_the_paused_run(engine, hanoi: i
     outcome: dict = {}
     runner = threading.Thread(
         target=lambda: outcome.setdefault(
-            "summary", issue_plan_flow(hanoi, actor="op", require_approval=True, cascade=False)
+            "summary", issue_plan_flow(plan_id, actor="op", require_approval=True, cascade=False)
         )
     )
     runner.start()
-    paused = None
     with get_client(sync_client=True) as client:
-        for _ in range(120):
+        for _ in range(240):
             runs = client.read_flow_runs(
                 flow_run_filter=FlowRunFilter(
                     state=FlowRunFilterState(type=FlowRunFilterStateType(any_=[StateType.PAUSED]))
                 )
             )
             if runs:
-                paused = runs[0]
-                break
+                return runner, outcome, runs[0]
             clock.sleep(0.5)
-    assert paused is not None, "the issue-plan run never paused for approval"
+    raise AssertionError("the issue-plan run never paused for approval")
+
+
+def test_issue_waits_for_an_approval_entered_for_the_paused_run(engine, hanoi: int) -> None:
+    from prefect import resume_flow_run
+    from prefect.client.orchestration import get_client
+
+    from planflow.models import TransitionLog
+
+    runner, outcome, paused = _paused_issue_run(hanoi)
+    assert paused.name == "ban hành 1/KH-UBND"
     assert _count(engine, ReportRequest, ReportRequest.status == State.issued) == 0
-    resume_flow_run(
-        paused.id,
-        run_input={"approved": True, "approved_by": "Phó Giám đốc Sở LĐTBXH", "comment": "Đồng ý"},
-    )
+    with get_client(sync_client=True) as client:
+        inputs = client.filter_flow_run_input(
+            flow_run_id=paused.id, key_prefix="paused", limit=10, exclude_keys=set()
+        )
+    description = next(i.value for i in inputs if i.key.endswith("-description"))
+    assert "1/KH-UBND" in description and "Thành phố Hà Nội" in description
+    for empty in ({}, {"approver": "", "decision": "phê duyệt", "comment": "x"},
+                  {"approver": "Nguyễn Văn A", "decision": "có", "comment": "x"},
+                  {"approver": "Nguyễn Văn A", "decision": "phê duyệt", "comment": ""}):
+        with pytest.raises(RuntimeError, match="Cannot resume"):
+            resume_flow_run(paused.id, run_input=empty)
+    assert _count(engine, ReportRequest, ReportRequest.status == State.issued) == 0
+    resume_flow_run(paused.id, run_input={
+        "approver": "Phó Giám đốc Sở LĐTBXH", "decision": "phê duyệt", "comment": "Đồng ý",
+    })
     runner.join(timeout=120)
     summary = outcome["summary"]
-    assert summary.issued and summary.approved_by == "Phó Giám đốc Sở LĐTBXH"
+    assert summary.issued and summary.approver == "Phó Giám đốc Sở LĐTBXH"
     with Session(engine) as s:
         assert s.get(Plan, hanoi).status == State.issued
-        from planflow.models import TransitionLog
-
         log = s.exec(select(TransitionLog).where(TransitionLog.entity == "plan")).one()
-        assert "approved by Phó Giám đốc Sở LĐTBXH" in log.actor
+        assert (log.trigger, log.actor) == ("issue", "op")
+        assert (log.approver, log.comment) == ("Phó Giám đốc Sở LĐTBXH", "Đồng ý")
+
+
+def test_a_refusal_leaves_the_plan_drafted_with_its_own_audit_row(engine, hanoi: int) -> None:
+    from prefect import resume_flow_run
+
+    from planflow.models import TransitionLog
+
+    runner, outcome, paused = _paused_issue_run(hanoi)
+    resume_flow_run(paused.id, run_input={
+        "approver": "Chủ tịch UBND", "decision": "không phê duyệt", "comment": "Sửa mục II",
+    })
+    runner.join(timeout=120)
+    assert outcome["summary"].issued is False
+    with Session(engine) as s:
+        assert s.get(Plan, hanoi).status == State.drafted
+        log = s.exec(select(TransitionLog).where(TransitionLog.entity == "plan")).one()
+        assert (log.trigger, log.from_state, log.to_state) == ("refuse", "drafted", "drafted")
+        assert (log.approver, log.comment) == ("Chủ tịch UBND", "Sửa mục II")
+    assert _count(engine, ReportRequest, ReportRequest.status == State.issued) == 0
+
+
+def test_issue_of_an_incomplete_plan_fails_before_asking_for_approval(engine) -> None:
+    with Session(engine) as s:
+        hierarchy.load_units(session=s, province="Hà Nội", tiers=3)
+        plan = f.hanoi_plan(s, issue=False)
+        plan.number = plan.signer_name = None
+        s.add(plan)
+        s.commit()
+        plan_id = plan.id
+    state = issue_plan_flow(plan_id, require_approval=True, return_state=True)
+    assert state.is_failed()  # at once: it never paused
+    assert state.message == (
+        f"Kế hoạch {plan_id} chưa thể ban hành, còn thiếu: số, ký hiệu văn bản; người ký"
+    )
+    # the same run with the missing details as parameters issues it
+    summary = issue_plan_flow(plan_id, number="05/KH-UBND", signer="Nguyễn Văn A",
+                              signer_title="KT. CHỦ TỊCH", cascade=False)
+    assert summary.issued and summary.number == "05/KH-UBND"
+    with Session(engine) as s:
+        assert s.get(Plan, plan_id).signer_title == "KT. CHỦ TỊCH"

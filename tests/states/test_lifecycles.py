@@ -158,7 +158,7 @@ def test_plan_issue_guards_name_what_is_missing(session: Session) -> None:
     plan = f.plan(session, city)
     with pytest.raises(GuardFailed) as err:
         fire(session, plan, "issue", actor="x")
-    for missing in ("a number", "an issue date", "a signer", "at least one assignment"):
+    for missing in ("số, ký hiệu", "ngày ban hành", "người ký", "ít nhất một đơn vị"):
         assert missing in str(err.value)
     assert plan.status == State.drafted
 
@@ -175,7 +175,7 @@ def test_sub_plan_cannot_be_issued_before_its_parent(session: Session) -> None:
         signer_name="Trần Thị Lương An",
     )
     f.assignment(session, child, district)
-    with pytest.raises(GuardFailed, match="parent plan"):
+    with pytest.raises(GuardFailed, match="kế hoạch cấp trên .* ban hành trước \\(hiện dự thảo\\)"):
         fire(session, child, "issue", actor="x")
     fire(session, parent, "issue", actor="x")
     assert fire(session, child, "issue", actor="x") == State.issued
