@@ -1,0 +1,34 @@
+"""Approver and comment in the audit row (the approval gate of issue-plan)
+
+Revision ID: ba10de651f6f
+Revises: 0001
+Create Date: 2026-11-30 05:31:49.778980
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = 'ba10de651f6f'
+down_revision: str | Sequence[str] | None = '0001'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def upgrade() -> None:
+    # a database adopted from metadata.create_all may have the columns already
+    have = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("transition_log")}
+    with op.batch_alter_table('transition_log', schema=None) as batch_op:
+        if "approver" not in have:
+            batch_op.add_column(sa.Column('approver', sa.String(length=120), nullable=True))
+        if "comment" not in have:
+            batch_op.add_column(sa.Column('comment', sa.Text(), nullable=True))
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('transition_log', schema=None) as batch_op:
+        batch_op.drop_column('comment')
+        batch_op.drop_column('approver')
