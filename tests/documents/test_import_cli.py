@@ -45,9 +45,10 @@ def test_json_prints_the_documented_structure(hanoi: Session, runner: CliRunner)
     assert result.exit_code == 0, result.output
     data = json.loads(result.output)
     assert list(data) == [
-        "source", "tiers", "number", "symbol", "kind", "place", "issuer", "issuer_code",
-        "issued_on", "title", "year", "parent_plan", "preamble", "purpose", "sections",
-        "assignments", "deadlines", "closing", "recipients", "signer", "unresolved", "warnings",
+        "source", "shape", "tiers", "number", "symbol", "kind", "wrapper", "place", "issuer",
+        "issuer_code", "issued_on", "title", "year", "parent_plan", "preamble", "parts",
+        "purpose", "sections", "assignments", "deadlines", "closing", "recipients", "signer",
+        "unresolved", "warnings",
     ]  # fmt: skip
     assert (data["number"], data["issued_on"], data["year"]) == ("70/KH-UBND", "2024-02-17", 2024)
     assert set(data["assignments"][0]) == {
@@ -95,7 +96,7 @@ def test_garbage_gives_one_line_and_a_non_zero_exit(hanoi: Session, tmp_path: Pa
     result = planflow("plan", "import", str(pdf), "--save")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "error: scan.pdf: a PDF, not a text or .docx file; save it as .docx first"
+        "error: scan.pdf: a PDF that cannot be read (PdfStreamError); save it as .docx"
     ]
     assert rows(hanoi, Plan) == 0
 

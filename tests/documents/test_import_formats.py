@@ -22,6 +22,8 @@ def test_a_docx_of_a_seed_imports_like_its_text(hanoi: Session, tmp_path: Path, 
     from_text = import_plan(session=hanoi, text_or_path=seed).to_dict()
     assert from_docx.pop("source") == f"{seed.stem}.docx"
     from_text.pop("source")
+    assert from_docx.pop("shape") == "docx"
+    assert from_text.pop("shape") in ("plain", "markdown")
     assert from_docx == from_text
 
 

@@ -150,5 +150,4 @@ def _with_cells(message: str, cells: dict[str, str]) -> str:
     return pattern.sub(place, message)
 
 
-
 __all__ = ["FilledForm", "import_form", "read_form"]

@@ -11,7 +11,9 @@ from planflow.documents.reading.phrases import before_verb
 from planflow.documents.vntext import fold, is_upper_line, squash, title_case_area
 from planflow.models.enums import PlanKind
 
-_NUMBER = re.compile(r"(?:^|\s)Số\s*[:.]?\s*(\d*)\s*/\s*([A-Za-zĐđ][A-Za-zĐđ0-9&.\-]*)")
+_NUMBER = re.compile(
+    r"(?:^|\s)Số\s*[:.]?\s*(\d*)\s*/\s*(?:(\d{4})\s*/\s*)?([A-Za-zĐđ][A-Za-zĐđ0-9&.\-]*)"
+)
 _DATE_LINE = re.compile(
     r"^(?P<place>[^,\d]{2,60}?)\s*,\s*ngày[\s.…_]*(?P<d>\d{1,2})?[\s.…_]*tháng[\s.…_]*"
     r"(?P<m>\d{1,2})?[\s.…_]*năm[\s.…_]*(?P<y>\d{4})",
@@ -43,9 +45,12 @@ class ParentRef:
     issuer: str | None
 
 
-def find_heading(lines: list[str]) -> tuple[int | None, PlanKind | None]:
-    """Where the "KẾ HOẠCH" / "CHƯƠNG TRÌNH" heading is, and the kind it names."""
-    for i, line in enumerate(lines[:80]):
+def find_heading(lines: list[str], *, start: int = 0) -> tuple[int | None, PlanKind | None]:
+    """Where the "KẾ HOẠCH" / "CHƯƠNG TRÌNH" heading is (within 80 lines of ``start``, or
+    anywhere after a decision), and the kind it names."""
+    stop = start + 80 if start == 0 else len(lines)
+    for i in range(start, min(stop, len(lines))):
+        line = lines[i]
         if not is_upper_line(line):
             continue
         folded = fold(line).strip(" .:")
@@ -60,8 +65,9 @@ def number_and_symbol(header: list[str]) -> tuple[str | None, str | None]:
     for line in header:
         match = _NUMBER.search(line)
         if match:
-            digits, symbol = match.group(1), match.group(2).rstrip(".-")
-            return (f"{int(digits)}/{symbol}" if digits else None), symbol
+            digits, year, symbol = match.group(1), match.group(2), match.group(3).rstrip(".-")
+            middle = f"{year}/" if year else ""
+            return (f"{int(digits)}/{middle}{symbol}" if digits else None), symbol
     return None, None
 
 
@@ -110,6 +116,71 @@ def header_issuer(header: list[str]) -> str | None:
     return None
 
 
+_AREA_NAME = r"(?P<name>[^\s,;.()]+(?:\s+[^\s,;.()]+){0,3})"
+_AREA_REF = re.compile(rf"(?:trên địa bàn|của|tại)\s+(?P<type>{AREA_TYPES})\s+{_AREA_NAME}")
+_LEVEL = re.compile(rf"{COMMITTEE}\s+(?P<type>{AREA_TYPES})\b", re.IGNORECASE)
+_BOARD = re.compile(
+    r"^(?:TM\.\s*)?(?P<board>BAN\s+(?:VÌ\s+SỰ\s+TIẾN\s+BỘ(?:\s+CỦA)?\s+PHỤ\s+NỮ|CHỈ\s+ĐẠO\b.*))"
+    rf"(?:\s+(?P<area>{AREA_TYPES.upper()}.*))?$"
+)
+
+
+def find_issuer(
+    top: list[str], preamble: str, closing: str, place: str | None
+) -> tuple[str | None, str | None]:
+    """Who issued the plan, and a warning when it is a guess.
+
+    Read from the header ("ỦY BAN NHÂN DÂN / TỈNH ĐẮK LẮK", or a board under its committee:
+    "UBND THÀNH PHỐ HÀ NỘI / BAN VÌ SỰ TIẾN BỘ CỦA PHỤ NỮ"), else from the preamble ("UBND
+    quận Hà Đông xây dựng Kế hoạch"); a header whose issuer line lacks the area ("ỦY BAN NHÂN
+    DÂN" alone, the province line lost) is completed from the document's own references ("trên
+    địa bàn tỉnh Bạc Liêu") or the place line, with a warning."""
+    board = _board_issuer(top)
+    if board:
+        return board, None
+    found = header_issuer(top) or issuer_in(preamble) or issuer_in(closing)
+    if found and len(found.split()) > 2:
+        return found, None
+    text = " ".join([*top, preamble])
+    level = _LEVEL.search(text)
+    area_type = level.group("type").lower() if level else None
+    for ref in _AREA_REF.finditer(preamble):
+        words = []
+        for word in ref.group("name").split():
+            if not word[:1].isupper():
+                break
+            words.append(word)
+        if words and (area_type is None or ref.group("type").lower() == area_type):
+            guess = squash(f"UBND {ref.group('type').lower()} {' '.join(words)}")
+            return guess, (
+                f"issuer: the header names no area; {guess!r} taken from the document's references"
+            )
+    if place and (found or level):
+        guess = squash(f"UBND {area_type or 'tỉnh'} {place}")
+        return guess, f"issuer: the header names no area; {guess!r} taken from the place line"
+    return found, ("issuer: the text does not say who issued it" if not found else None)
+
+
+def _board_issuer(top: list[str]) -> str | None:
+    """ "BAN VÌ SỰ TIẾN BỘ CỦA PHỤ NỮ THÀNH PHỐ" under "UBND THÀNH PHỐ HÀ NỘI" -> "Ban Vì sự
+    tiến bộ của phụ nữ thành phố Hà Nội"."""
+    for i, line in enumerate(top):
+        match = _BOARD.match(line) if is_upper_line(line) else None
+        if not match:
+            continue
+        board = match.group("board")
+        name = board[:4].title() + board[4:].lower()
+        name = re.sub(r"^Ban vì", "Ban Vì", re.sub(r"^Ban chỉ", "Ban Chỉ", name))
+        committee = header_issuer(top[:i])
+        area = (
+            committee.split(" ", 1)[1]
+            if committee and " " in committee
+            else title_case_area(match.group("area") or "")
+        )
+        return squash(f"{name} {area}")
+    return None
+
+
 def issuer_in(text: str) -> str | None:
     """ "… UBND quận Hà Đông xây dựng Kế hoạch …" -> "UBND quận Hà Đông"."""
     for match in _ISSUER_VERB.finditer(text):
@@ -126,15 +197,48 @@ def year_in(text: str) -> int | None:
 
 
 def title_and_preamble(
-    lines: list[str], heading_at: int | None, body_at: int
+    lines: list[str], heading_at: int | None, body_at: int, *, preamble_from: int | None = None
 ) -> tuple[list[str], list[str]]:
-    """The title (the logical line after the heading) and the preamble up to part I."""
+    """The title (the capitals after the heading, over as many lines as they were wrapped
+    onto) and the preamble up to part I."""
     if heading_at is None:
-        return [], lines[:body_at]
-    between = lines[heading_at + 1 : body_at]
-    if not between:
-        return [], []
-    return between[:1], between[1:]
+        return [], lines[preamble_from or 0 : body_at]
+    title = upper_run(lines, heading_at + 1, body_at) or lines[heading_at + 1 : body_at][:1]
+    rest = lines[heading_at + 1 + len(title) : body_at]
+    return title, [x for x in rest if not _ATTACHED.match(x)]
+
+
+_ATTACHED = re.compile(r"^\((?:Kèm|Ban hành kèm|Ban hành)\b", re.IGNORECASE)
+
+
+def upper_run(lines: list[str], start: int, end: int) -> list[str]:
+    """The lines in capitals (or without letters: "2021-2025") from ``start``: a wrapped title.
+    The issuing authority's line of a decision ("ỦY BAN NHÂN DÂN TỈNH …") ends it."""
+    run: list[str] = []
+    for line in lines[start:end]:
+        letters = any(ch.isalpha() for ch in line)
+        if (letters and not is_upper_line(line)) or re.match(
+            rf"^(?:CHỦ TỊCH\s+)?{COMMITTEE}\b|^[IVX]{{1,5}}\s*[.:/]\s", line
+        ):
+            break
+        run.append(line)
+    return run
+
+
+_ISSUES = re.compile(
+    r"^(?:V\s*Ề\s*V\s*IỆC\s*)?(?:V\s*Ề\s*)?BAN\s*HÀNH\s*(?:KÈM\s*THEO\s*)?"
+    r"(?P<what>K\s*Ế\s*H\s*OẠCH|CH\s*ƯƠNG\s*TRÌNH)\s*(?P<rest>.*)$"
+)
+
+
+def plan_of_decision(subject: str) -> tuple[PlanKind, str] | None:
+    """ "BAN HÀNH KẾ HOẠCH THỰC HIỆN …" -> (plan, "THỰC HIỆN …"): what the decision issues."""
+    match = _ISSUES.match(squash(subject).upper())
+    if not match or not match.group("rest"):
+        return None
+    kind = PlanKind.programme if "TRÌNH" in match.group("what") else PlanKind.plan
+    start = len(squash(subject)) - len(match.group("rest"))
+    return kind, squash(subject)[start:].strip()
 
 
 def parent_ref(preamble: str) -> ParentRef | None:

@@ -67,6 +67,7 @@ class ImportedPlan:
     parsed: ParsedPlan
     tiers: int
     issuer: OrgUnit | None
+    shape: str = "plain"
     assignments: list[ImportedAssignment] = field(default_factory=list)
     deadlines: list[ImportedDeadline] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
@@ -77,15 +78,17 @@ class ImportedPlan:
         parent = p.parent_plan
         return {
             "source": p.source,
+            "shape": self.shape,
             "tiers": self.tiers,
             "number": p.number,
             "symbol": p.symbol,
             "kind": p.kind.value,
+            "wrapper": p.wrapper,
             "place": p.place,
             "issuer": p.issuer,
             "issuer_code": self.issuer.code if self.issuer else None,
             "issued_on": _iso(p.issued_on),
-            "title": p.title,
+            "title": p.title or None,
             "year": p.year,
             "parent_plan": (
                 {"number": parent.number, "date": _iso(parent.date), "issuer": parent.issuer}
@@ -93,6 +96,7 @@ class ImportedPlan:
                 else None
             ),
             "preamble": p.preamble,
+            "parts": [{"number": n, "title": t} for n, t in p.parts],
             "purpose": [_section(s) for s in p.purpose],
             "sections": [_section(s) for s in p.sections],
             "assignments": [
@@ -151,7 +155,7 @@ def import_plan(*, session: Session, text_or_path: str | Path, tiers: int = 3) -
         h for h in (parsed.parent_plan.issuer if parsed.parent_plan else None, parsed.place) if h
     ]
     found = find_issuer(session, tiers=tiers, issuer=parsed.issuer, place=parsed.place, hints=hints)
-    imported = ImportedPlan(parsed=parsed, tiers=tiers, issuer=found.unit)
+    imported = ImportedPlan(parsed=parsed, tiers=tiers, issuer=found.unit, shape=source.shape)
     resolver = Resolver(session, found.unit) if found.unit else None
     why = f"the issuer is not resolved ({found.reason})"
     if found.unit is None:

@@ -90,6 +90,8 @@ class ParsedPlan:
     recipients: list[str]
     signature: Signature
     warnings: list[str] = field(default_factory=list)
+    wrapper: str | None = None  # "decision" when a decision carries the plan
+    parts: list[tuple[str, str]] = field(default_factory=list)  # ("I", "MỤC ĐÍCH, YÊU CẦU")
 
 
 @dataclass
@@ -101,26 +103,68 @@ class _Part:
 
 
 def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
-    """Parse a plan's raw lines; ``ValidationFailed`` when the text is not a plan."""
+    """Parse a plan's raw lines; ``ValidationFailed`` when the text is not a plan.
+
+    A plan issued by a decision ("QUYẾT ĐỊNH / BAN HÀNH KẾ HOẠCH …", the plan attached after
+    the decision's signature) takes the decision's number, date, signer and recipients, and the
+    plan's own title (the decision's subject when the plan's is not in the text)."""
     lines = layout.clean_lines(lines)
-    heading_at, kind_from_heading = header.find_heading(lines)
-    parts_at = _find_parts(lines, start=heading_at + 1 if heading_at is not None else 0)
-    if heading_at is None and not parts_at:
+    warnings: list[str] = []
+    decision_at = _decision_heading(lines)
+    heading_at, kind_from_heading = header.find_heading(
+        lines, start=decision_at + 1 if decision_at is not None else 0
+    )
+    decision_end = heading_at if heading_at is not None else len(lines)
+    body_from = heading_at + 1 if heading_at is not None else decision_end
+    parts_at = _find_parts(
+        lines, start=body_from if decision_at is not None or heading_at is not None else 0
+    )
+    header_end = _header_end(lines, decision_at, heading_at, parts_at)
+    top = lines[:header_end]
+    number, symbol = header.number_and_symbol(top)
+    wrapper = "decision" if decision_at is not None or _is_decision(symbol) else None
+    if heading_at is None and not parts_at and wrapper is None and not _is_plan_symbol(symbol):
         raise ValidationFailed(
             f"{source}: not a plan: no KẾ HOẠCH or CHƯƠNG TRÌNH heading and no numbered parts "
             "(I., II., …)"
         )
-    tail_at = tail.find_tail(lines, after=parts_at[-1] if parts_at else (heading_at or 0))
-    top = lines[: heading_at if heading_at is not None else (parts_at[0] if parts_at else 0)]
-    number, symbol = header.number_and_symbol(top)
+    if parts_at:
+        tail_after = parts_at[-1]
+    elif heading_at is not None:
+        tail_after = heading_at
+    else:
+        tail_after = decision_end - 1 if decision_at is not None else header_end
+    tail_at = tail.find_tail(lines, after=tail_after)
     place, issued_on, year = header.place_and_date(top)
-    kind = header.kind_of(symbol, kind_from_heading)
+    decision_title = ""
+    decision_tail: tuple[list[str], Signature] = ([], Signature(None, None, []))
+    if decision_at is not None:
+        decision_title = squash(" ".join(header.upper_run(lines, decision_at + 1, decision_end)))
+        articles = [i for i in range(decision_at, decision_end) if _ARTICLE.match(lines[i])]
+        at = tail.find_tail(lines[:decision_end], after=articles[-1] if articles else decision_at)
+        decision_tail = tail.read_tail(lines[at:decision_end])
     title_lines, preamble_lines = header.title_and_preamble(
-        lines, heading_at, parts_at[0] if parts_at else tail_at
+        lines,
+        heading_at,
+        parts_at[0] if parts_at else tail_at,
+        preamble_from=header_end if heading_at is None and decision_at is None else None,
     )
     title = squash(" ".join(title_lines))
+    from_decision = header.plan_of_decision(decision_title)
+    if not title and from_decision:
+        title = from_decision[1]
+        warnings.append("title: the plan's own title is not in the text; taken from the decision")
+    kind = header.kind_of(
+        symbol, kind_from_heading or (from_decision[0] if from_decision else None)
+    )
     preamble = "\n".join(preamble_lines) or None
-    year = year or header.year_in(title) or header.year_in(preamble or "")
+    if year is None:
+        year = header.year_in(title)
+        warnings.append(
+            f"year: no date line; {year} taken from the title's period"
+            if year
+            else "year: no date line and no period in the title; the year is left blank"
+        )
 
     parts = _split_parts(lines, parts_at, tail_at)
     closing_lines: list[str] = []
@@ -133,12 +177,13 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     texts = _regime_texts(parts, blocks, closing_lines)
     deadlines, regime_warnings = extract_deadlines(texts, year=year)
     recipients, signature = tail.read_tail(lines[tail_at:])
-    issuer = (
-        header.header_issuer(top)
-        or header.issuer_in(preamble or "")
-        or header.issuer_in(" ".join(closing_lines))
-    )
-    warnings = list(regime_warnings)
+    if not recipients and not signature.block and wrapper == "decision":
+        recipients, signature = decision_tail
+    issuer, how = header.find_issuer(top, preamble or "", " ".join(closing_lines), place)
+    if how:
+        warnings.append(how)
+    warnings.extend(regime_warnings)
+    warnings.extend(signature.corrections)
     if not any(p.role == "implementation" for p in parts):
         warnings.append("no part named TỔ CHỨC THỰC HIỆN: no assignments")
     return ParsedPlan(
@@ -161,7 +206,45 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
         recipients=recipients,
         signature=signature,
         warnings=warnings,
+        wrapper=wrapper,
+        parts=[(p.numeral, p.title) for p in parts],
     )
+
+
+_DECISION = re.compile(r"^QUYẾT\s*ĐỊNH$")
+_ARTICLE = re.compile(r"^(?:Điều\s+\d+|QUYẾT ĐỊNH\s*:)")
+
+
+def _decision_heading(lines: list[str]) -> int | None:
+    """The "QUYẾT ĐỊNH" heading of a decision that carries the plan, before any plan heading."""
+    for i, line in enumerate(lines[:60]):
+        if _DECISION.match(line):
+            return i
+        if header.find_heading([line])[0] is not None or ROMAN.match(line):
+            return None
+    return None
+
+
+def _is_decision(symbol: str | None) -> bool:
+    return bool(symbol) and fold(symbol).startswith("qd")
+
+
+def _is_plan_symbol(symbol: str | None) -> bool:
+    return bool(symbol) and fold(symbol).startswith(("kh", "ctr"))
+
+
+def _header_end(
+    lines: list[str], decision_at: int | None, heading_at: int | None, parts_at: list[int]
+) -> int:
+    """Where the header (issuer, number, place and date) ends."""
+    for at in (decision_at, heading_at, parts_at[0] if parts_at else None):
+        if at is not None:
+            return at
+    last = 0
+    for i, line in enumerate(lines[:30]):
+        if header.number_and_symbol([line])[1] or header.place_and_date([line])[0]:
+            last = i + 1
+    return last
 
 
 # --- parts --------------------------------------------------------------------------------

@@ -1,4 +1,6 @@
-"""Reading a plan's text from a file or a string: plain UTF-8 text or .docx; garbage refused.
+"""Reading a plan's text from a file or a string: UTF-8 text (plain, Markdown or a web page's
+copy), .docx or a PDF with a text layer; garbage refused. ``shapes.normalise`` then turns each
+shape into the same logical lines, and ``SourceText.shape`` says which shape was read.
 
 Everything wrong with the input raises ``ValidationFailed`` naming the file and the problem, so
 the command line prints one line and nothing is stored.
@@ -7,10 +9,12 @@ the command line prints one line and nothing is stored.
 from __future__ import annotations
 
 import io
+import logging
 import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from planflow.documents.reading.shapes import normalise
 from planflow.documents.vntext import nfc
 from planflow.states.errors import ValidationFailed
 
@@ -19,20 +23,28 @@ _TEXT_NAME = "<text>"
 
 @dataclass(frozen=True)
 class SourceText:
-    """A document's lines, in reading order, and the name to use in messages."""
+    """A document's lines, in reading order, the name to use in messages, and the shape it
+    came in (``plain``, ``markdown``, ``web``, ``docx`` or ``pdf``)."""
 
     name: str
     lines: list[str]
+    shape: str = "plain"
 
 
 def read_source(text_or_path: str | Path) -> SourceText:
-    """The lines of a plan given as a path (``.txt``/``.docx``) or as the text itself."""
+    """The lines of a plan given as a path (``.txt``/``.md``/``.docx``/``.pdf``) or as the text
+    itself, normalised from the shape it came in."""
     if isinstance(text_or_path, Path) or _looks_like_path(text_or_path):
         path = Path(text_or_path)
         if not path.is_file():
             raise ValidationFailed(f"{path}: no such file")
-        return SourceText(path.name, _lines_of_bytes(path.name, path.read_bytes()))
-    return SourceText(_TEXT_NAME, _split(_TEXT_NAME, text_or_path))
+        name = path.name
+        raw, shape = _lines_of_bytes(name, path.read_bytes())
+    else:
+        name = _TEXT_NAME
+        raw, shape = _split(name, text_or_path), None
+    lines, seen = normalise(raw, shape=shape)
+    return SourceText(name, lines, seen)
 
 
 def _looks_like_path(value: str) -> bool:
@@ -40,7 +52,7 @@ def _looks_like_path(value: str) -> bool:
     if "\n" in value or "\x00" in value or len(value) > 4096:
         return False
     path = Path(value)
-    if path.suffix.lower() in (".txt", ".docx", ".doc", ".pdf"):
+    if path.suffix.lower() in (".txt", ".md", ".docx", ".doc", ".pdf"):
         return True
     try:
         return path.is_file()
@@ -48,18 +60,19 @@ def _looks_like_path(value: str) -> bool:
         return False
 
 
-def _lines_of_bytes(name: str, data: bytes) -> list[str]:
+def _lines_of_bytes(name: str, data: bytes) -> tuple[list[str], str | None]:
+    """The raw lines and, for a binary format, its shape (text shapes are detected later)."""
     if not data.strip():
         raise ValidationFailed(f"{name}: the file is empty")
     if data.lstrip()[:5] == b"%PDF-":
-        raise ValidationFailed(f"{name}: a PDF, not a text or .docx file; save it as .docx first")
+        return _pdf_lines(name, data), "pdf"
     if data[:4] == b"PK\x03\x04":
-        return _docx_lines(name, data)
+        return _docx_lines(name, data), "docx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise ValidationFailed(f"{name}: an old Word .doc file; save it as .docx first")
     for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
-            return _split(name, data.decode(codec))
+            return _split(name, data.decode(codec)), None
     if b"\x00" in data:
         raise ValidationFailed(f"{name}: a binary file, not UTF-8 text or .docx")
     try:
@@ -68,7 +81,7 @@ def _lines_of_bytes(name: str, data: bytes) -> list[str]:
         raise ValidationFailed(
             f"{name}: not UTF-8 text (byte {exc.start} cannot be decoded) and not a .docx"
         ) from None
-    return _split(name, text)
+    return _split(name, text), None
 
 
 def _split(name: str, text: str) -> list[str]:
@@ -77,7 +90,8 @@ def _split(name: str, text: str) -> list[str]:
     controls = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     if controls > 8:
         raise ValidationFailed(f"{name}: a binary file, not UTF-8 text or .docx")
-    return nfc(text).replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    text = nfc(text).lstrip("\ufeff")
+    return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
 
 def _docx_lines(name: str, data: bytes) -> list[str]:
@@ -117,3 +131,27 @@ def _docx_lines(name: str, data: bytes) -> list[str]:
     if not any(line.strip() for line in lines):
         raise ValidationFailed(f"{name}: the document has no text")
     return _split(name, "\n".join(lines))
+
+
+def _pdf_lines(name: str, data: bytes) -> list[str]:
+    """The text layer of a PDF, page after page; a scan without one is refused."""
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    quiet = logging.getLogger("pypdf")
+    level = quiet.level
+    quiet.setLevel(logging.CRITICAL)  # pypdf logs what it repairs; the error below says it once
+    try:
+        reader = PdfReader(io.BytesIO(data))
+        pages = [page.extract_text() or "" for page in reader.pages]
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
+        raise ValidationFailed(
+            f"{name}: a PDF that cannot be read ({type(exc).__name__}); save it as .docx"
+        ) from None
+    finally:
+        quiet.setLevel(level)
+    if not any(p.strip() for p in pages):
+        raise ValidationFailed(
+            f"{name}: the PDF has no text layer (a scan); save the text or the .docx instead"
+        )
+    return _split(name, "\n".join(pages))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from planflow.documents.reading.layout import RECIPIENTS, SIGNATURE
 from planflow.documents.vntext import fold, is_upper_line, squash
@@ -19,6 +19,7 @@ class Signature:
     name: str | None
     title: str | None
     block: list[str]
+    corrections: list[str] = field(default_factory=list)  # misspellings put right, as warnings
 
 
 def find_tail(lines: list[str], *, after: int) -> int:
@@ -40,14 +41,78 @@ def _is_signature_title(line: str) -> bool:
     )
 
 
+# the words of signature blocks, spelled right; a line within two letters of one (without
+# diacritics) is read as it, with a warning: "PHÓ CHỮ TỊCH", "THỦNG BAN"
+_TITLES = (
+    "CHỦ TỊCH",
+    "PHÓ CHỦ TỊCH",
+    "KT. CHỦ TỊCH",
+    "TM. ỦY BAN NHÂN DÂN",
+    "TRƯỞNG BAN",
+    "PHÓ TRƯỞNG BAN",
+    "KT. TRƯỞNG BAN",
+    "TM. BAN CHỈ ĐẠO",
+    "GIÁM ĐỐC",
+    "PHÓ GIÁM ĐỐC",
+    "KT. GIÁM ĐỐC",
+    "TRƯỞNG PHÒNG",
+    "PHÓ TRƯỞNG PHÒNG",
+)
+
+
+def _unglue(line: str) -> tuple[str, str] | None:
+    """ "PHÓ CHỦ TỊCHSơn Thị Ánh Hồng" -> ("PHÓ CHỦ TỊCH", "Sơn Thị Ánh Hồng")."""
+    for i in range(2, len(line) - 1):
+        if line[i].isupper() and line[i + 1].islower() and line[i - 1].isalpha():
+            title, name = line[:i].strip(), line[i:].strip()
+            if is_upper_line(title) and _looks_like_name(name):
+                return title, name
+            return None
+    return None
+
+
+def _spelled(line: str) -> tuple[str, str | None]:
+    """A signature line spelled right, and the warning when it was not."""
+    if line in _TITLES or not is_upper_line(line) or len(line) > 30:
+        return line, None
+    key = fold(line).replace(" ", "")
+    for right in _TITLES:
+        target = fold(right).replace(" ", "")
+        if key == target:
+            return line, None  # only the tone marks differ: keep as written
+        if abs(len(key) - len(target)) <= 2 and _distance(key, target) <= 2:
+            return right, f"signature: {line!r} read as {right!r}"
+    return line, None
+
+
+def _distance(a: str, b: str) -> int:
+    """Levenshtein distance of two short strings."""
+    row = list(range(len(b) + 1))
+    for i, ca in enumerate(a, 1):
+        prev, row[0] = row[0], i
+        for j, cb in enumerate(b, 1):
+            prev, row[j] = row[j], min(row[j] + 1, row[j - 1] + 1, prev + (ca != cb))
+    return row[-1]
+
+
 def read_tail(lines: list[str]) -> tuple[list[str], Signature]:
     """The distribution list (a line without a dash continues the item above it, until the
     "Lưu" item) and the signature; page numbers were removed earlier, "(Đã ký)" is skipped."""
     recipients: list[str] = []
     block: list[str] = []
     name: str | None = None
+    corrections: list[str] = []
     mode = ""
-    for line in lines:
+    for raw in lines:
+        line, fixed = _spelled(raw)
+        glued = _unglue(line) if mode == "signature" and not name else None
+        if glued:
+            block.append(glued[0])
+            name = glued[1]
+            mode = ""
+            continue
+        if fixed:
+            corrections.append(fixed)
         if RECIPIENTS.match(line):
             mode = "recipients"
             rest = RECIPIENTS.sub("", line, count=1).strip()
@@ -70,12 +135,15 @@ def read_tail(lines: list[str]) -> tuple[list[str], Signature]:
             if recipients and not fold(recipients[-1]).startswith("luu"):
                 recipients[-1] = f"{recipients[-1]} {line}"
                 continue
+            if recipients and len(line.split()) <= 2 and not is_upper_line(line):
+                recipients[-1] = f"{recipients[-1]} {line}"  # the drafter's initials after "Lưu"
+                continue
         if block and name is None and _looks_like_name(line):
             name = line
             mode = ""
     recipients = [squash(r).rstrip(" ;,.") for r in recipients if r.strip(" ;,.")]
     title = block[-1] if block else None
-    return recipients, Signature(name=name, title=title, block=block)
+    return recipients, Signature(name=name, title=title, block=block, corrections=corrections)
 
 
 def _looks_like_name(line: str) -> bool:

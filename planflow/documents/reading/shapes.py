@@ -1,0 +1,246 @@
+"""The shapes plan texts come in, normalised to one logical line per heading, paragraph, bullet
+and signature line before the parser sees them.
+
+- ``plain``: text as typed or saved from Word, one paragraph a line.
+- ``markdown``: text converted to Markdown: ``### **IV. TỔ CHỨC THỰC HIỆN**``, ``**bold**``,
+  ``*italics*``, tables ``| ỦY BAN NHÂN DÂN | CỘNG HÒA … |`` with a ``|---|`` row.
+- ``web``: a copy of a web page: the site's own text before the document (its name, "Đang tải
+  nội dung…", a list of related documents) and after it ("Tin mới nhất", "Văn bản liên quan" …),
+  table cells flattened to ``a | b |`` rows or to lines of their own between lone ``|`` lines,
+  and lines wrapped at a fixed width.
+- ``docx`` and ``pdf``: read by ``source``; a PDF's text layer is wrapped like a web copy.
+
+Every step is one pass over the lines (joined pieces are collected in lists and joined once), so
+the time is linear in the size of the text.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+
+from planflow.documents.reading.layout import LETTERED, NUMBERED, RECIPIENTS, ROMAN, SIGNATURE
+
+SHAPES = ("plain", "markdown", "web", "docx", "pdf")
+
+_MD_HEADING = re.compile(r"^\s{0,3}#{1,6}\s+")
+_MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
+_MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
+_MD_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
+_MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
+_MD_BULLET = re.compile(r"^\s*[*+]\s+")
+_RULE = re.compile(r"^[-_=–—.]{3,}$")
+_RULE_IN_CELL = re.compile(r"\s*(?:^|\s)[-_=–—]{3,}(?:\s|$)\s*")
+
+# where the document itself starts: its issuer's line, the national motto, its number
+_START = re.compile(
+    r"^(?:(?:ỦY|UỶ|Ủy|Uỷ)(?:\s+BAN\b.*)?$|UBND\b|CỘNG\s*HÒA\b|CỘNG\s*HOÀ\b|CỘNG$|HỘI\s+ĐỒNG\b"
+    r"|BAN\s+(?:CHỈ\s+ĐẠO|VÌ\s+SỰ|THƯỜNG\s+VỤ)|TỈNH\s+ỦY|Số\s*:)"
+)
+# the site's text after the document (only looked for after "Nơi nhận" or a signature line)
+_SITE_AFTER = re.compile(
+    r"^(?:Tin mới nhất|Tin liên quan|Tin khác|Các tin (?:tức )?khác|Bài viết liên quan"
+    r"|Văn bản liên quan|Văn bản cùng lĩnh vực|Lượt xem|Chia sẻ|In trang|Về đầu trang|Tải về"
+    r"|Nội dung chi tiết tại đây|Bình luận|Đánh giá bài viết|Từ khóa)\b",
+    re.IGNORECASE,
+)
+_TERMINAL = (".", ";", ":", "!", "?", "…")
+# lines that always begin a logical line of their own in a wrapped text
+_OPENS = re.compile(
+    r"^(?:[-–—•+*]\s|Căn cứ\b|Thực hiện\b|Xét đề nghị\b|Theo đề nghị\b|Điều\s+\d+|Phần thứ\b"
+    r"|(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN\b|CHỦ\s+TỊCH\s+(?:ỦY|UỶ)\s+BAN\b|CỘNG\s+HÒA\b|Độc lập\b"
+    r"|Số\s*:|\((?:Kèm|Ban hành)\b"
+    r"|(?:PHÓ\s+)?(?:CHỦ\s+TỊCH|TRƯỞNG\s+BAN|GIÁM\s+ĐỐC|TRƯỞNG\s+PHÒNG)$)"
+)
+# headings whole by themselves: they open a line and nothing joins onto them
+_WHOLE = re.compile(r"^(?:QUYẾT ĐỊNH|KẾ HOẠCH|CHƯƠNG TRÌNH)\s*:?$")
+# header lines complete once read to their end (the number, the place and date)
+_COMPLETE = re.compile(
+    r"^Số\s*[:.]?\s*\d*\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ][\w.&\-]*$"
+    r"|^[^,\d]{2,60},\s*ngày\b.*\bnăm\s+\d{4}$"
+    r"|^\((?:Đã ký|đã ký|Ký|ký)[^)]*\)$"
+)
+_NUMBER_OPEN = re.compile(r"^Số\s*[:.]?$")
+_DATE_START = re.compile(r"^[^,\d]{2,60},\s*ngày\b")
+
+
+def normalise(lines: list[str], *, shape: str | None = None) -> tuple[list[str], str]:
+    """The document's lines in reading order, and the shape they were read as."""
+    seen = shape or _detect(lines)
+    out = _demarkdown(lines) if seen == "markdown" else list(lines)
+    cells, had_cells = _split_cells(out)
+    body, had_site = _drop_site_text(cells)
+    if seen == "plain" and (had_cells or had_site):
+        seen = "web"
+    if seen in ("web", "pdf") or _wrapped(body):
+        body = _unwrap(body)
+    return _join_lone_dashes(body), seen
+
+
+def _detect(lines: list[str]) -> str:
+    sample = lines[:400]
+    if any(_MD_HEADING.match(x) for x in sample) or any(
+        "|" in x and _MD_RULE.match(x) for x in sample
+    ):
+        return "markdown"
+    if sum(1 for x in sample if _MD_EMPHASIS.search(x)) >= 3:
+        return "markdown"
+    return "plain"
+
+
+def _demarkdown(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        if "|" in line and _MD_RULE.match(line):
+            continue
+        text = _MD_HEADING.sub("", line)
+        text = _MD_BULLET.sub("- ", text)
+        for _ in range(2):  # "***x***" is bold inside italics
+            text = _MD_EMPHASIS.sub(r"\2", text)
+        text = _MD_ITALIC.sub(r"\1", text)
+        out.append(_MD_ESCAPE.sub(r"\1", text).replace("<br>", " ").replace("<br/>", " "))
+    return out
+
+
+def _split_cells(lines: list[str]) -> tuple[list[str], bool]:
+    """Table rows as one line per cell, each row and each lone "|" a hard break (an empty
+    line)."""
+    out: list[str] = []
+    had = False
+    for line in lines:
+        text = line.strip()
+        if text == "|":
+            out.append("")
+            had = True
+            continue
+        if text.count("|") >= 1 and (text.endswith("|") or text.startswith("|")):
+            had = True
+            out.append("")
+            for cell in text.strip("|").split("|"):
+                out.extend(x for x in _RULE_IN_CELL.split(cell.strip()) if x)
+            out.append("")
+            continue
+        out.append(line)
+    return out, had
+
+
+def _drop_site_text(lines: list[str]) -> tuple[list[str], bool]:
+    """The lines from the document's first header line to the site's own text after it."""
+    start = next((i for i, x in enumerate(lines[:200]) if _START.match(x.strip())), 0)
+    dropped = any(x.strip() for x in lines[:start])
+    end = len(lines)
+    tail_seen = False
+    for i in range(start, len(lines)):
+        text = lines[i].strip()
+        if RECIPIENTS.match(text) or SIGNATURE.match(text):
+            tail_seen = True
+        elif tail_seen and _SITE_AFTER.match(text):
+            end = i
+            dropped = True
+            break
+    return lines[start:end], dropped
+
+
+def _wrapped(lines: list[str]) -> bool:
+    """Lines broken at a fixed width: many lines end mid-sentence and the next goes on in
+    lower case."""
+    texts = [x.strip() for x in lines if x.strip()]
+    if len(texts) < 8:
+        return False
+    broken = sum(
+        1 for a, b in itertools.pairwise(texts) if not a.endswith(_TERMINAL) and b[:1].islower()
+    )
+    return broken >= max(3, len(texts) // 12)
+
+
+def _case(text: str) -> str:
+    letters = [ch for ch in text if ch.isalpha()]
+    if not letters:
+        return "none"
+    return "upper" if all(ch.isupper() for ch in letters) else "mixed"
+
+
+def _opens(text: str) -> bool:
+    return bool(
+        _OPENS.match(text)
+        or ROMAN.match(text)
+        or NUMBERED.match(text)
+        or LETTERED.match(text)
+        or SIGNATURE.match(text)
+        or RECIPIENTS.match(text)
+        or _WHOLE.match(text)
+    )
+
+
+def _unwrap(lines: list[str]) -> list[str]:
+    """Rejoin lines broken at a fixed width, also where the next piece starts with a capital
+    ("Luật …", "TÂY NINH GIAI ĐOẠN …"), but never across a blank line, a line that opens
+    something (a bullet, a numbered item, "Căn cứ", a signature line …) or a change between an
+    all-capitals line and a sentence."""
+    out: list[str] = []
+    pieces: list[str] = []
+    case = "none"
+
+    def flush() -> None:
+        nonlocal case
+        if pieces:
+            out.append(" ".join(pieces))
+            pieces.clear()
+        case = "none"
+
+    for raw in lines:
+        text = raw.replace("**", "").strip()
+        if not text or _RULE.match(text):
+            flush()
+            if not text:
+                out.append("")
+            continue
+        if pieces and _joins(pieces[-1], case, text):
+            pieces.append(text)
+            if case == "none":
+                case = _case(text)
+            # a header line completed by this piece ("Số:" / "1782/QĐ-UBND"); header lines are
+            # a few pieces long, so looking only then keeps the pass linear
+            if len(pieces) <= 4 and _COMPLETE.match(" ".join(pieces)):
+                flush()
+            continue
+        flush()
+        pieces.append(text)
+        case = _case(text)
+        if _WHOLE.match(text) or _COMPLETE.match(text):
+            flush()
+    flush()
+    return out
+
+
+def _joins(last: str, case: str, text: str) -> bool:
+    if _NUMBER_OPEN.match(last):
+        return True
+    if _DATE_START.match(text) and len(last.split()) > 1:
+        return False  # a place and date line, unless it goes on a place cut in two ("Lâm")
+    if _opens(text) or last.endswith(_TERMINAL) or last == "-":
+        return last == "-"
+    if text[:1].islower() or text[:1].isdigit() or text[:1] in '(“"':
+        return not (case == "upper" and _case(text) == "mixed" and len(text.split()) > 1)
+    mine = _case(text)
+    return not (case != "none" and mine != "none" and case != mine and len(text.split()) > 1)
+
+
+def _join_lone_dashes(lines: list[str]) -> list[str]:
+    """A dash alone on its line ("-" / "TT.HĐND tỉnh;") belongs to the line after it."""
+    out: list[str] = []
+    waiting = False
+    for line in lines:
+        text = line.strip()
+        if text in ("-", "–", "+"):
+            waiting = True
+            continue
+        if waiting and text:
+            out.append(f"- {text}")
+            waiting = False
+            continue
+        out.append(line)
+    return out
+
+
+__all__ = ["SHAPES", "normalise"]
