@@ -48,3 +48,30 @@ def test_plan_set_enters_the_details_and_says_what_is_still_missing(engine) -> N
         assert (plan.number, plan.signer_name, plan.status) == (
             "01/KH-UBND", "Vũ Thu Hà", State.drafted)
         assert plan.issued_on.isoformat() == "2025-01-20"
+
+
+def test_officer_steps_run_the_flows_and_answer_in_vietnamese(engine) -> None:
+    plan_id = _draft(engine)
+    refused = _run("plan", "issue", str(plan_id))
+    assert refused.returncode == 1
+    assert refused.stderr.strip().count("\n") == 0, refused.stderr
+    assert (f"Kế hoạch {plan_id} chưa thể ban hành, còn thiếu: số, ký hiệu văn bản; ngày ban "
+            "hành; người ký") in refused.stderr
+    assert "ở chế độ cục bộ" in refused.stdout
+    out = _run("plan", "issue", str(plan_id), "--number", "01/KH-UBND", "--issued-on",
+               "20/01/2025", "--signer", "Vũ Thu Hà")
+    assert out.returncode == 0, out.stderr
+    assert "Đã ban hành 01/KH-UBND:" in out.stdout and "556 dự thảo kế hoạch cấp dưới" in out.stdout
+    again = _run("plan", "cascade", str(plan_id))
+    assert again.returncode == 0, again.stderr
+    assert "tạo mới 0 kế hoạch cấp dưới, 556 đã có" in again.stdout
+    out = _run("report", "aggregate", "--plan", str(plan_id), "--kind", "six_month",
+               "--period", "2025-H1")
+    assert out.returncode == 0, out.stderr
+    assert "Tổng hợp xong 2025-H1" in out.stdout
+    out = _run("sweep", "--now", "2025-06-02T08:00")
+    assert out.returncode == 0, out.stderr
+    assert "Rà soát xong:" in out.stdout and "mới quá hạn" in out.stdout
+    out = _run("outbox", "retry-dead")
+    assert out.returncode == 0, out.stderr
+    assert "Đưa lại hàng đợi 0 thông báo" in out.stdout

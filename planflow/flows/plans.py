@@ -18,6 +18,7 @@ from planflow.documents.writing.render_model import vn_int
 from planflow.flows.runtime import (
     artifact_key,
     by_weight,
+    db_slot,
     plan_label,
     retry_on_database_busy,
     run_parameter,
@@ -86,7 +87,7 @@ def issue_plan_task(
     """Issue the plan and its report requests in one transaction; a refusal by the lifecycle
     (already issued, changed meanwhile) comes back as one line, not a traceback."""
     try:
-        with unit_of_work() as session:
+        with db_slot(), unit_of_work() as session:
             result = plan_service.issue_plan(
                 session=session, plan_id=plan_id, actor=actor, approver=approver,
                 comment=comment,
@@ -139,7 +140,7 @@ def branches_of(plan_id: int) -> list[tuple[int, int]]:
 @task(**DB_TASK)
 def cascade_batch(plan_id: int, branch_ids: list[int]) -> dict:
     """Cascade one batch of subtrees (a district and its wards) in one transaction."""
-    with unit_of_work() as session:
+    with db_slot(), unit_of_work() as session:
         r = cascade_service.cascade_plan(session=session, plan_id=plan_id, branch_ids=branch_ids)
         return {
             "created": r.created,
@@ -265,6 +266,82 @@ def issue_plan_flow(
         description=f"Ban hành {name}",
     )
     return summary
+
+
+@task(**DB_TASK)
+def cascade_whole_plan(plan_id: int) -> dict:
+    """One plan's whole subtree (a province: its districts and wards) in one transaction."""
+    with db_slot(), unit_of_work() as session:
+        r = cascade_service.cascade_plan(session=session, plan_id=plan_id)
+        return {"created": r.created, "existing": r.existing,
+                "requests_created": r.requests_created}
+
+
+def cascade_many_run_name() -> str:
+    return f"phân cấp {vn_int(len(run_parameter('plan_ids', []) or []))} kế hoạch"
+
+
+@flow(name="cascade-many", flow_run_name=cascade_many_run_name, log_prints=True)
+def cascade_many_flow(plan_ids: list[int], plans_per_run: int = 0) -> dict:
+    """Phân cấp nhiều kế hoạch (ví dụ kế hoạch của 63 tỉnh), mỗi kế hoạch một tác vụ.
+
+    Args:
+        plan_ids: Mã các kế hoạch cần phân cấp
+        plans_per_run: Khi chạy trên máy chủ: chia thành các lượt chạy con, mỗi lượt bấy nhiêu
+            kế hoạch, để nhiều worker cùng làm (0 = tất cả trong lượt này)
+    """
+    from prefect.runtime import flow_run
+
+    totals = {"created": 0, "existing": 0, "requests_created": 0, "runs": 0}
+    if plans_per_run and len(plan_ids) > plans_per_run and flow_run.get_deployment_id():
+        totals["runs"] = _fan_out(plan_ids, plans_per_run)
+    else:
+        for part in [cascade_whole_plan(pid) for pid in plan_ids]:
+            for key in ("created", "existing", "requests_created"):
+                totals[key] += part[key]
+    create_markdown_artifact(
+        key=artifact_key("phan-cap-nhieu", plan_ids[0] if plan_ids else 0, len(plan_ids)),
+        markdown=(
+            f"Phân cấp {vn_int(len(plan_ids))} kế hoạch: "
+            + (f"chia thành {vn_int(totals['runs'])} lượt chạy con." if totals["runs"] else
+               f"tạo mới {vn_int(totals['created'])} kế hoạch cấp dưới, "
+               f"{vn_int(totals['existing'])} đã có, "
+               f"{vn_int(totals['requests_created'])} yêu cầu báo cáo.")
+        ),
+        description="Phân cấp nhiều kế hoạch",
+    )
+    return totals
+
+
+def _fan_out(plan_ids: list[int], per_run: int) -> int:
+    """Start one child run of this deployment per chunk (any worker of the pool picks it up),
+    then wait for them all; fails if any child did not complete."""
+    import time
+
+    from prefect.client.orchestration import get_client
+    from prefect.deployments import run_deployment
+    from prefect.runtime import deployment
+
+    name = f"cascade-many/{deployment.name}"
+    chunks = [plan_ids[i : i + per_run] for i in range(0, len(plan_ids), per_run)]
+    runs = [
+        run_deployment(name, parameters={"plan_ids": chunk, "plans_per_run": 0}, timeout=0)
+        for chunk in chunks
+    ]
+    pending = {r.id for r in runs}
+    failed: list[str] = []
+    with get_client(sync_client=True) as client:
+        while pending:
+            time.sleep(1)
+            for run_id in list(pending):
+                state = client.read_flow_run(run_id).state
+                if state is not None and state.is_final():
+                    pending.discard(run_id)
+                    if not state.is_completed():
+                        failed.append(f"{run_id}: {state.name}")
+    if failed:
+        raise RuntimeError(f"{len(failed)} lượt phân cấp con không hoàn thành: {failed}")
+    return len(runs)
 
 
 class CancelSummary(BaseModel):

@@ -10,7 +10,15 @@ from prefect.cache_policies import NONE
 from pydantic import BaseModel, Field
 from sqlmodel import select
 
-from planflow.flows.runtime import retry_on_database_busy, unit_of_work
+from planflow.documents.writing.render_model import vn_int, vn_number
+from planflow.flows.runtime import (
+    artifact_key,
+    db_slot,
+    plan_label,
+    retry_on_database_busy,
+    run_parameter,
+    unit_of_work,
+)
 from planflow.models import Plan, ReportKind
 from planflow.services import aggregation
 from planflow.services import reporting as reporting_service
@@ -40,11 +48,17 @@ class AggregationSummary(BaseModel):
     figures_not_assessable: int
 
 
-@flow(name="record-acknowledgement")
+@flow(name="record-acknowledgement", flow_run_name="tiếp nhận yêu cầu {request_id}")
 def record_acknowledgement_flow(
     request_id: int, actor: str, received_at: datetime | None = None
 ) -> str:
-    """Record that a unit received its report request (e.g. a paper receipt arrived)."""
+    """Ghi nhận đơn vị đã tiếp nhận yêu cầu báo cáo (ví dụ nhận được phiếu báo nhận giấy).
+
+    Args:
+        request_id: Mã yêu cầu báo cáo
+        actor: Người hoặc đơn vị tiếp nhận, ghi vào nhật ký
+        received_at: Thời điểm tiếp nhận (để trống: bây giờ)
+    """
     with unit_of_work() as session:
         row = reporting_service.acknowledge(
             session=session, request_id=request_id, actor=actor, at=received_at
@@ -52,7 +66,7 @@ def record_acknowledgement_flow(
         return row.status
 
 
-@flow(name="record-submission")
+@flow(name="record-submission", flow_run_name="nhận báo cáo của yêu cầu {request_id}")
 def record_submission_flow(
     request_id: int,
     figures: dict[str, FigureInput],
@@ -62,8 +76,17 @@ def record_submission_flow(
     period: str | None = None,
     received_at: datetime | None = None,
 ) -> str:
-    """Record a unit's report: validated, or refused with the field and the reason.
-    ``received_at``: when a paper letter arrived (default now); it decides 'late'."""
+    """Ghi nhận báo cáo của một đơn vị: kiểm tra số liệu, hoặc từ chối nêu rõ trường và lý do.
+
+    Args:
+        request_id: Mã yêu cầu báo cáo
+        figures: Số liệu theo mã chỉ tiêu (nữ, nam, tổng số; tử số, mẫu số)
+        actor: Người nhập, ghi vào nhật ký
+        narrative: Phần lời theo mục (không bắt buộc)
+        unit_code: Mã đơn vị gửi (để đối chiếu, không bắt buộc)
+        period: Kỳ báo cáo (để đối chiếu, ví dụ 2025-H1)
+        received_at: Ngày nhận công văn giấy (để trống: bây giờ); quyết định nộp muộn hay không
+    """
     plain = {code: f.model_dump(exclude_none=True) for code, f in figures.items()}
     with unit_of_work() as session:
         reporting_service.submit_report(
@@ -79,9 +102,15 @@ def record_submission_flow(
     return "submitted"
 
 
-@flow(name="return-report")
+@flow(name="return-report", flow_run_name="trả lại báo cáo {request_id}")
 def return_report_flow(request_id: int, reason: str, actor: str) -> str:
-    """Send a submitted report back to its unit for revision, with the reason."""
+    """Trả lại báo cáo đã nộp để đơn vị sửa, nêu lý do.
+
+    Args:
+        request_id: Mã yêu cầu báo cáo
+        reason: Lý do trả lại (bắt buộc)
+        actor: Người trả lại, ghi vào nhật ký
+    """
     with unit_of_work() as session:
         row = reporting_service.return_report(
             session=session, request_id=request_id, reason=reason, actor=actor
@@ -99,7 +128,7 @@ def child_plans(plan_id: int) -> list[int]:
 
 @task(**DB_TASK)
 def aggregate_subtree(plan_id: int, kind: ReportKind, period: str, actor: str, only_top: bool):
-    with unit_of_work() as session:
+    with db_slot(), unit_of_work() as session:
         result = aggregation.aggregate_period(
             session=session, plan_id=plan_id, kind=kind, period=period, actor=actor,
             only_top=only_top,
@@ -107,12 +136,23 @@ def aggregate_subtree(plan_id: int, kind: ReportKind, period: str, actor: str, o
         return [n.__dict__ | {"rate": n.rate} for n in result.nodes], result.aggregated
 
 
-@flow(name="aggregate-period", log_prints=True)
+def aggregate_run_name() -> str:
+    return f"tổng hợp {run_parameter('period', '')} {plan_label(run_parameter('plan_id'))}"
+
+
+@flow(name="aggregate-period", flow_run_name=aggregate_run_name, log_prints=True)
 def aggregate_period_flow(
     plan_id: int, kind: ReportKind = ReportKind.six_month, period: str = "2025-H1",
-    actor: str = "standing agency",
+    actor: str = "cơ quan thường trực",
 ) -> AggregationSummary:
-    """Compile one period bottom-up: each child subtree in its own task, then the top."""
+    """Tổng hợp một kỳ báo cáo từ dưới lên: mỗi nhánh cấp dưới một tác vụ, rồi cấp trên cùng.
+
+    Args:
+        plan_id: Mã kế hoạch cấp trên cùng cần tổng hợp
+        kind: Loại báo cáo: six_month (6 tháng) hoặc annual (năm)
+        period: Kỳ báo cáo, ví dụ 2025-H1 (6 tháng đầu năm) hoặc 2025
+        actor: Cơ quan tổng hợp, ghi vào nhật ký
+    """
     nodes: list[dict] = []
     aggregated = 0
     for child in child_plans(plan_id):
@@ -136,43 +176,56 @@ def aggregate_period_flow(
     )
 
 
+STATUS_VI = {"met": "đạt", "not met": "chưa đạt", "cannot be assessed": "chưa đánh giá được",
+             "no target": "không có chỉ tiêu"}
+
+
+def vn_rate(expected: int, rate: float) -> str:
+    """48.08 → '48,08 %'; '–' where nothing was expected."""
+    return "–" if not expected else f"{vn_number(round(rate, 2))} %"
+
+
 def publish_aggregation(plan_id, kind, period, nodes: list[dict], figures) -> None:
-    """The operator's view: who is missing or late per committee, and the compiled figures."""
+    """What the officer sees: who reported, late or missing per committee, and the figures."""
     direct = [n for n in nodes if n["plan_id"] == plan_id]
     children = sorted((n for n in nodes if n["plan_id"] != plan_id), key=lambda n: n["unit"])
+    kind_vi = {"six_month": "6 tháng", "annual": "năm"}.get(str(kind), str(kind))
+    label = plan_label(plan_id)
     create_table_artifact(
-        key=f"completeness-{plan_id}-{kind.replace('_', '-')}-{period.lower()}",
+        key=artifact_key("tinh-hinh-nop", plan_id, kind, period),
         table=[
             {
-                "unit": n["unit"],
-                "expected": n["expected"],
-                "on_time": n["on_time"],
-                "late": n["late"],
-                "missing": n["missing"],
-                "rate_%": round(n["rate"], 1),
-                "late_units": ", ".join(n["late_units"]),
-                "missing_units": ", ".join(n["missing_units"]),
+                "Đơn vị": n["unit"],
+                "Phải nộp": vn_int(n["expected"]),
+                "Đúng hạn": vn_int(n["on_time"]),
+                "Muộn": vn_int(n["late"]),
+                "Chưa nộp": vn_int(n["missing"]),
+                "Tỷ lệ đã nộp": vn_rate(n["expected"], n["rate"]),
+                "Đơn vị nộp muộn": ", ".join(n["late_units"]),
+                "Đơn vị chưa nộp": ", ".join(n["missing_units"]),
             }
             for n in direct + children
         ],
-        description=f"Completeness of the {kind} report {period}: who reported, late, missing.",
+        description=f"Tình hình nộp báo cáo {kind_vi} kỳ {period} của {label}: đúng hạn, "
+        "muộn, chưa nộp.",
     )
     create_table_artifact(
-        key=f"compiled-figures-{plan_id}-{kind.replace('_', '-')}-{period.lower()}",
+        key=artifact_key("so-lieu-tong-hop", plan_id, kind, period),
         table=[
             {
-                "code": f.code,
-                "indicator": f.name,
-                "female": f.female,
-                "male": f.male,
-                "total": f.total,
-                "numerator": f.numerator,
-                "denominator": f.denominator,
-                "value": f.value,
-                "target": f.target,
-                "status": f.status,
+                "Mã": f.code,
+                "Chỉ tiêu": f.name,
+                "Nữ": vn_int(f.female),
+                "Nam": vn_int(f.male),
+                "Tổng số": vn_int(f.total),
+                "Tử số": vn_int(f.numerator),
+                "Mẫu số": vn_int(f.denominator),
+                "Giá trị": vn_number(f.value),
+                "Chỉ tiêu năm": vn_number(f.target),
+                "Đánh giá": STATUS_VI.get(f.status, f.status),
             }
             for f in figures
         ],
-        description=f"Compiled figures of plan {plan_id}, {kind} {period}, against targets.",
+        description=f"Số liệu tổng hợp báo cáo {kind_vi} kỳ {period} của {label}, so với "
+        "chỉ tiêu.",
     )

@@ -131,3 +131,20 @@ def plan_label(plan_id: object) -> str:
     except (SQLAlchemyError, ValueError):  # a run name must never fail the run
         number = None
     return number or f"kế hoạch {plan_id}"
+
+
+DB_LIMIT = "planflow-db"  # Prefect global concurrency limit of database-heavy tasks
+
+
+@contextmanager
+def db_slot() -> Iterator[None]:
+    """Hold one slot of the ``planflow-db`` global concurrency limit while a database-heavy
+    task runs, so that any number of workers never run more than the limit at once. Local mode
+    (no server) has one process and no limit."""
+    if not os.environ.get("PREFECT_API_URL"):
+        yield
+        return
+    from prefect.concurrency.sync import concurrency
+
+    with concurrency(DB_LIMIT, occupy=1, strict=False):
+        yield

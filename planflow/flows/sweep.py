@@ -10,11 +10,19 @@ from prefect.cache_policies import NONE
 from pydantic import BaseModel
 from sqlmodel import select
 
-from planflow.flows.runtime import retry_on_database_busy, unit_of_work
+from planflow.documents.writing.render_model import vn_int
+from planflow.flows.runtime import (
+    artifact_key,
+    db_slot,
+    retry_on_database_busy,
+    run_parameter,
+    unit_of_work,
+)
 from planflow.models import OrgUnit, ReportRequest
 from planflow.models.time import as_utc, utcnow
 from planflow.services.deadlines import today_local
 from planflow.services.sweep import OPEN, mark_overdue
+from planflow.states.machine import STATE_VI
 
 DB_TASK = {"cache_policy": NONE, "retries": 2, "retry_delay_seconds": 2,
            "retry_condition_fn": retry_on_database_busy}
@@ -35,7 +43,7 @@ def mark_and_queue(now: datetime) -> dict:
     """One transaction: overdue flags and the reminder rows they cause, or neither."""
     from planflow.notifications.reminders import plan_reminders
 
-    with unit_of_work() as session:
+    with db_slot(), unit_of_work() as session:
         overdue = mark_overdue(session=session, today=today_local(now))
         reminders = plan_reminders(session=session, now=now)
         return {
@@ -76,41 +84,85 @@ def operator_view(limit: int = 200) -> tuple[list[dict], list[dict]]:
         dead = dead_messages(session, limit=limit)
         return (
             [
-                {"unit": u.label, "request": r.id, "kind": r.kind, "period": r.period,
-                 "deadline": r.deadline.isoformat(), "status": r.status}
+                {"Đơn vị": u.label, "Yêu cầu": r.id, "Loại báo cáo": KIND_VI.get(r.kind, r.kind),
+                 "Kỳ": r.period, "Hạn": r.deadline.strftime("%d/%m/%Y"),
+                 "Trạng thái": STATE_VI.get(r.status, r.status)}
                 for r, u in overdue
             ],
             [
-                {"message": m.id, "kind": m.kind, "channel": m.channel, "unit_id": m.unit_id,
-                 "attempts": m.attempts, "last_error": m.last_error}
+                {"Thông báo": m.id, "Loại": m.kind, "Kênh": m.channel, "Mã đơn vị": m.unit_id,
+                 "Số lần gửi": m.attempts, "Lỗi gần nhất": m.last_error}
                 for m in dead
             ],
         )
 
 
-@flow(name="dispatch-outbox")
+KIND_VI = {"sub_plan": "kế hoạch của đơn vị", "six_month": "báo cáo 6 tháng",
+           "annual": "báo cáo năm"}
+
+
+def sweep_run_name() -> str:
+    now = run_parameter("now")
+    moment = as_utc(now if isinstance(now, datetime) else (
+        datetime.fromisoformat(now) if isinstance(now, str) else utcnow()))
+    return f"rà soát ngày {today_local(moment).strftime('%d/%m/%Y')}"
+
+
+@flow(name="dispatch-outbox", flow_run_name="gửi thông báo")
 def dispatch_outbox_flow(now: datetime | None = None) -> dict:
-    """Send every due outbox message now (or at the given clock), within the send window."""
+    """Gửi mọi thông báo đến hạn (trong khung giờ gửi).
+
+    Args:
+        now: Thời điểm coi là "bây giờ" (để trống: hiện tại)
+    """
     return send_outbox(now)
 
 
-@flow(name="daily-sweep", log_prints=True)
+@task(cache_policy=NONE)
+def requeue_dead() -> int:
+    from planflow.notifications.outbox import retry_dead
+
+    with unit_of_work() as session:
+        return retry_dead(session)
+
+
+@flow(name="retry-dead-messages", flow_run_name="gửi lại thông báo lỗi")
+def retry_dead_flow(now: datetime | None = None, send: bool = True) -> dict:
+    """Đưa các thông báo đã gửi lỗi quá số lần (sau khi sửa địa chỉ, kênh) trở lại hàng đợi.
+
+    Args:
+        now: Thời điểm coi là "bây giờ" (để trống: hiện tại)
+        send: Gửi ngay sau khi đưa lại hàng đợi
+    """
+    requeued = requeue_dead()
+    sent = send_outbox(now) if send else {"sent": 0, "retried": 0, "dead": 0, "quiet": False}
+    return {"requeued": requeued, **sent}
+
+
+@flow(name="daily-sweep", flow_run_name=sweep_run_name, log_prints=True)
 def daily_sweep_flow(now: datetime | None = None, send: bool = True) -> SweepSummary:
-    """Run every morning: overdue flags, reminders and escalations queued, the outbox sent."""
+    """Rà soát hằng ngày: đánh dấu quá hạn, xếp lịch nhắc và báo cáo cấp trên, gửi thông báo.
+
+    Args:
+        now: Thời điểm coi là "bây giờ" (để trống: hiện tại), ví dụ 2025-05-31T08:00+07:00
+        send: Gửi các thông báo đến hạn ngay trong lượt này
+    """
     moment = as_utc(now) if now else utcnow()
     queued = mark_and_queue(moment)
     sent = send_outbox(now) if send else {"sent": 0, "retried": 0, "dead": 0, "quiet": False}
     overdue, dead = operator_view()
     create_table_artifact(
-        key="daily-sweep-overdue",
-        table=overdue or [{"unit": "(none overdue)"}],
-        description=f"{queued['overdue_total']} open requests past their deadline "
-        f"({queued['newly_overdue']} new today); first {len(overdue)} shown.",
+        key=artifact_key("qua-han"),
+        table=overdue or [{"Đơn vị": "(không có yêu cầu quá hạn)"}],
+        description=f"{vn_int(queued['overdue_total'])} yêu cầu báo cáo quá hạn "
+        f"({vn_int(queued['newly_overdue'])} mới hôm nay); hiển thị {vn_int(len(overdue))} "
+        "yêu cầu đầu tiên.",
     )
     create_table_artifact(
-        key="daily-sweep-dead-messages",
-        table=dead or [{"message": "(no dead messages)"}],
-        description="Messages that failed every attempt: fix the address or channel, then retry.",
+        key=artifact_key("thong-bao-loi"),
+        table=dead or [{"Thông báo": "(không có thông báo lỗi)"}],
+        description="Thông báo đã gửi lỗi mọi lần: sửa địa chỉ hoặc kênh, rồi chạy "
+        "`planflow outbox retry-dead`.",
     )
     return SweepSummary(
         newly_overdue=queued["newly_overdue"], overdue_total=queued["overdue_total"],

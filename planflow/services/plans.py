@@ -30,6 +30,7 @@ from planflow.states import (
     issuable_problems,
     not_issuable_message,
 )
+from planflow.states.machine import STATE_VI
 
 
 @dataclass(frozen=True)
@@ -148,7 +149,8 @@ def set_details(
     plan = get_plan(session, plan_id, lock=True)
     if plan.status != State.drafted:
         raise IllegalTransition(
-            f"Kế hoạch {plan_id} ({plan.number}) đã {plan.status}: không sửa được số, ngày, người ký"
+            f"Kế hoạch {plan_id} ({plan.number}) {STATE_VI[State(plan.status)]}: không sửa được "
+            "số, ngày, người ký"
         )
     for field, value, limit in (
         ("number", number, 64), ("signer_name", signer_name, 120),
@@ -177,8 +179,8 @@ def check_issuable(session: Session, plan_id: int) -> Plan:
     missing (checked before anyone is asked to approve it)."""
     plan = get_plan(session, plan_id)
     if plan.status != State.drafted:
-        raise IllegalTransition(f"Kế hoạch {plan_id} ({plan.number}) đã {plan.status}, "
-                                "không ban hành lại")
+        raise IllegalTransition(f"Kế hoạch {plan_id} ({plan.number}) "
+                                f"{STATE_VI[State(plan.status)]}, không ban hành lại")
     problems = issuable_problems(session, plan)
     if problems:
         raise GuardFailed(not_issuable_message(plan, problems))

@@ -122,16 +122,19 @@ def test_record_and_aggregate_flows_publish_completeness(engine, hanoi: int) -> 
     )
     summary = aggregate_period_flow(hanoi, ReportKind.six_month, "2025-H1", actor="Sở LĐTBXH")
     assert summary.aggregated_requests == 2
-    completeness = {row["unit"]: row for row in artifact_table(
-        f"completeness-{hanoi}-six-month-2025-h1"
+    completeness = {row["Đơn vị"]: row for row in artifact_table(
+        artifact_key("tinh-hinh-nop", hanoi, "six_month", "2025-H1")
     )}
     row = completeness["UBND Quận Hà Đông"]
-    assert (row["on_time"], row["late"]) == (1, 1)
-    assert row["missing"] == row["expected"] - 2
-    assert row["late_units"] == f"UBND {second[1].name}"
-    figures = {r["code"]: r for r in artifact_table(f"compiled-figures-{hanoi}-six-month-2025-h1")}
-    assert (figures["HD-TT-NG"]["female"], figures["HD-TT-NG"]["male"]) == (32, 15)
-    assert figures["NQ28-3.2"]["value"] == 80.0 and figures["NQ28-3.2"]["status"] == "met"
+    assert (row["Đúng hạn"], row["Muộn"]) == ("1", "1")
+    assert int(row["Chưa nộp"]) == int(row["Phải nộp"]) - 2
+    assert row["Đơn vị nộp muộn"] == f"UBND {second[1].name}"
+    figures = {r["Mã"]: r for r in artifact_table(
+        artifact_key("so-lieu-tong-hop", hanoi, "six_month", "2025-H1")
+    )}
+    assert list(figures["HD-TT-NG"])[2:4] == ["Nữ", "Nam"]  # Nữ before Nam
+    assert (figures["HD-TT-NG"]["Nữ"], figures["HD-TT-NG"]["Nam"]) == ("32", "15")
+    assert figures["NQ28-3.2"]["Giá trị"] == "80" and figures["NQ28-3.2"]["Đánh giá"] == "đạt"
 
 
 def test_refused_submission_fails_the_flow_and_changes_nothing(engine, hanoi: int) -> None:

@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -101,13 +102,13 @@ def stop(proc: subprocess.Popen) -> None:
         proc.wait(timeout=10)
 
 
-@pytest.fixture
-def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
-    """``prefect server start`` with its services on; planflow's database is the test's own."""
+@contextmanager
+def running_server(tmp: Path) -> Iterator[PrefectServer]:
+    """``prefect server start`` with its services on, in ``tmp``; stopped with what it started."""
     port = free_port()
     url = f"http://127.0.0.1:{port}/api"
-    home = tmp_path / "prefect-home"
-    home.mkdir()
+    home = tmp / "prefect-home"
+    home.mkdir(parents=True)
     env = {
         **os.environ,
         "PREFECT_HOME": str(home),
@@ -122,7 +123,7 @@ def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
         "PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL": "INFO",
         "PYTHONUNBUFFERED": "1",
     }
-    log = tmp_path / "prefect-server.log"
+    log = tmp / "prefect-server.log"
     server = PrefectServer(url=url, env=env, log=log, home=home)
     proc = server.start(
         [str(BIN / "prefect"), "server", "start", "--host", "127.0.0.1", "--port", str(port)],
@@ -143,3 +144,10 @@ def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
     finally:
         for child in reversed(server.children):
             stop(child)
+
+
+@pytest.fixture
+def prefect_server(tmp_path: Path) -> Iterator[PrefectServer]:
+    """A real server for one test; planflow's database is the test's own."""
+    with running_server(tmp_path) as server:
+        yield server
