@@ -48,6 +48,10 @@ def import_(
     _summary(imported)
     if plan_id is not None:
         typer.echo(f"saved as plan {plan_id} (drafted)")
+        from planflow.documents.reading.importer import GAPS, gaps_of
+
+        if gaps := gaps_of(imported):
+            typer.echo("Bản nháp còn thiếu: " + ", ".join(GAPS[g] for g in gaps))
 
 
 @plan_app.command("cancel")
@@ -127,8 +131,9 @@ def parse_day(value: str | None, option: str) -> date | None:
             return datetime.strptime(value.strip(), fmt).date()
         except ValueError:
             continue
-    raise typer.BadParameter(f"ngày không hợp lệ: {value!r} (nhập dạng 20/01/2025)",
-                             param_hint=option)
+    raise typer.BadParameter(
+        f"ngày không hợp lệ: {value!r} (nhập dạng 20/01/2025)", param_hint=option
+    )
 
 
 @plan_app.command("set")
@@ -148,20 +153,28 @@ def set_(
 
     day = parse_day(issued_on, "--issued-on")
     if all(v is None for v in (number, day, signer, signer_title)):
-        raise typer.BadParameter("nhập ít nhất một trong --number, --issued-on, --signer, "
-                                 "--signer-title", param_hint="plan set")
+        raise typer.BadParameter(
+            "nhập ít nhất một trong --number, --issued-on, --signer, --signer-title",
+            param_hint="plan set",
+        )
     engine = get_engine()
     create_schema(engine)
     with session_scope(engine) as session:
         plan = plan_service.set_details(
-            session, plan_id, number=number, issued_on=day, signer_name=signer,
+            session,
+            plan_id,
+            number=number,
+            issued_on=day,
+            signer_name=signer,
             signer_title=signer_title,
         )
         problems = issuable_problems(session, plan)
         when = plan.issued_on.strftime("%d/%m/%Y") if plan.issued_on else "chưa có ngày"
         signed = ", ".join(x for x in (plan.signer_name, plan.signer_title) if x) or "chưa có"
-        typer.echo(f"Kế hoạch {plan_id}: số {plan.number or 'chưa có'}, ngày ban hành {when}, "
-                   f"người ký {signed}")
+        typer.echo(
+            f"Kế hoạch {plan_id}: số {plan.number or 'chưa có'}, ngày ban hành {when}, "
+            f"người ký {signed}"
+        )
     if problems:
         typer.echo(f"Chưa thể ban hành, còn thiếu: {'; '.join(problems)}")
     else:

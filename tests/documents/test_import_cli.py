@@ -48,7 +48,7 @@ def test_json_prints_the_documented_structure(hanoi: Session, runner: CliRunner)
         "source", "shape", "tiers", "number", "symbol", "kind", "wrapper", "place", "issuer",
         "issuer_code", "issued_on", "title", "year", "parent_plan", "preamble", "parts",
         "purpose", "sections", "assignments", "deadlines", "closing", "recipients", "signer",
-        "unresolved", "warnings",
+        "unresolved", "warnings", "gaps",
     ]  # fmt: skip
     assert (data["number"], data["issued_on"], data["year"]) == ("70/KH-UBND", "2024-02-17", 2024)
     assert set(data["assignments"][0]) == {

@@ -126,7 +126,7 @@ _BOARD = re.compile(
 
 
 def find_issuer(
-    top: list[str], preamble: str, closing: str, place: str | None
+    top: list[str], preamble: str, closing: str, place: str | None, symbol: str | None = None
 ) -> tuple[str | None, str | None]:
     """Who issued the plan, and a warning when it is a guess.
 
@@ -155,7 +155,8 @@ def find_issuer(
             return guess, (
                 f"issuer: the header names no area; {guess!r} taken from the document's references"
             )
-    if place and (found or level):
+    committee_symbol = bool(symbol) and fold(symbol or "").endswith("ubnd")
+    if place and (found or level or committee_symbol):
         guess = squash(f"UBND {area_type or 'tỉnh'} {place}")
         return guess, f"issuer: the header names no area; {guess!r} taken from the place line"
     return found, ("issuer: the text does not say who issued it" if not found else None)
@@ -191,8 +192,8 @@ def issuer_in(text: str) -> str | None:
 
 
 def year_in(text: str) -> int | None:
-    """The first "năm YYYY" in ``text``."""
-    match = re.search(r"năm\s+(\d{4})", text)
+    """The first "năm YYYY" (or "giai đoạn YYYY - …") in ``text``, in any case."""
+    match = re.search(r"(?:năm|giai đoạn)\s+(\d{4})", text, re.IGNORECASE)
     return int(match.group(1)) if match else None
 
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from planflow.documents.reading.parser import ParsedPlan, Section, parse_plan
+from planflow.documents.reading.parser import ParsedPlan, Section, parse_plan, part_role
 from planflow.documents.reading.resolve import Lookup, Resolver, find_issuer
 from planflow.documents.reading.source import read_source
 from planflow.models.enums import ReportKind, Role, State, UnitKind, period_for
@@ -132,6 +132,7 @@ class ImportedPlan:
                 {"name": u.name, "reason": u.reason, "where": u.where} for u in self.unresolved
             ],
             "warnings": p.warnings,
+            "gaps": gaps_of(self),
         }
 
 
@@ -208,9 +209,11 @@ def import_plan(*, session: Session, text_or_path: str | Path, tiers: int = 3) -
 def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
     """Store an imported plan as a drafted Plan with its sections, assignments and deadlines.
 
-    Flushes, never commits. Refuses (``ValidationFailed``) a plan whose issuer is unknown, one
-    without a year, and a second copy of a stored plan (same issuer, year and number; for a
-    draft without a number, the same title).
+    Flushes, never commits. A plan with gaps (no title, number, date, signer or recipients in
+    the text: ``gaps_of``) is stored all the same, as a draft for the officer to complete; it
+    refuses (``ValidationFailed``) a plan whose issuer is unknown or that gives no year (the
+    plan belongs to an issuer and a year), and a second copy of a stored plan (same issuer,
+    year and number; for a draft without a number, the same title).
     """
     p = imported.parsed
     if imported.issuer is None:
@@ -218,8 +221,6 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         raise ValidationFailed(f"{p.source}: cannot save: the issuer is not resolved ({reason})")
     if p.year is None:
         raise ValidationFailed(f"{p.source}: cannot save: the text gives no year")
-    if not p.title:
-        raise ValidationFailed(f"{p.source}: cannot save: the plan has no title")
     issuer = imported.issuer
     _refuse_duplicate(session, imported)
     parent = _parent_plan(session, imported)
@@ -242,6 +243,7 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         depth=parent.depth + 1 if parent else 0,
         status=State.drafted,
         recipients=list(p.recipients),
+        parts=[{"number": n, "title": t, "role": part_role(t)} for n, t in p.parts] or None,
     )
     session.add(plan)
     session.flush()
@@ -263,6 +265,32 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         session.add(PlanDeadline(plan_id=plan.id, **row))
     session.flush()
     return plan
+
+
+GAPS = {
+    "title": "trích yếu (tên kế hoạch)",
+    "number": "số văn bản",
+    "issued_on": "ngày ban hành",
+    "place": "địa danh",
+    "signer": "người ký",
+    "recipients": "nơi nhận",
+    "assignments": "phân công tổ chức thực hiện",
+}
+
+
+def gaps_of(imported: ImportedPlan) -> list[str]:
+    """What the text does not say and a drafter must fill in, as keys of ``GAPS``."""
+    p = imported.parsed
+    missing = {
+        "title": not p.title,
+        "number": p.number is None,
+        "issued_on": p.issued_on is None,
+        "place": p.place is None,
+        "signer": p.signature.name is None,
+        "recipients": not p.recipients,
+        "assignments": not p.blocks,
+    }
+    return [key for key in GAPS if missing[key]]
 
 
 def _refuse_duplicate(session: Session, imported: ImportedPlan) -> None:

@@ -179,7 +179,7 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     recipients, signature = tail.read_tail(lines[tail_at:])
     if not recipients and not signature.block and wrapper == "decision":
         recipients, signature = decision_tail
-    issuer, how = header.find_issuer(top, preamble or "", " ".join(closing_lines), place)
+    issuer, how = header.find_issuer(top, preamble or "", " ".join(closing_lines), place, symbol)
     if how:
         warnings.append(how)
     warnings.extend(regime_warnings)
@@ -270,6 +270,11 @@ def _roman(numeral: str) -> int:
     for a, b in zip(numeral, numeral[1:] + " ", strict=True):
         total += -values[a] if values.get(b, 0) > values[a] else values[a]
     return total
+
+
+def part_role(title: str) -> str:
+    """purpose | content | implementation | reporting, from a part's heading."""
+    return _role(title)
 
 
 def _role(title: str) -> str:

@@ -52,6 +52,16 @@ def find_issuer(
     if not issuer:
         return Lookup(reason="the text does not say who issued it")
     match = _COMMITTEE.match(squash(issuer))
+    board = re.match(
+        r"^(Ban\s+(?:Vì sự tiến bộ của phụ nữ|Chỉ đạo\b.*?))\s+(?:tỉnh|thành phố|quận|huyện|thị xã|phường|xã)\b",
+        squash(issuer),
+        re.IGNORECASE,
+    )
+    if board:
+        return Lookup(
+            reason=f"a board ({board.group(1)}) issued it; boards are not units of the hierarchy: "
+            "file the plan under its committee"
+        )
     if not match:
         return Lookup(reason="only People's Committees (UBND) are known issuers")
     area_type, area_name = _split_area(match.group("rest"))

@@ -28,7 +28,7 @@ _MD_RULE = re.compile(r"^\s*\|?\s*:?-{3,}:?\s*(?:\|\s*:?-{3,}:?\s*)*\|?\s*$")
 _MD_EMPHASIS = re.compile(r"(\*\*|__)(?=\S)(.+?)(?<=\S)\1")
 _MD_ITALIC = re.compile(r"(?<![\w*])\*(?=\S)([^*]+?)(?<=\S)\*(?![\w*])")
 _MD_ESCAPE = re.compile(r"\\([\\`*_{}\[\]()#+\-.!|>~])")
-_MD_BULLET = re.compile(r"^\s*[*+]\s+")
+_MD_BULLET = re.compile(r"^\s*\*\s+")  # "+ " stays: the plans' own sub-bullet
 _RULE = re.compile(r"^[-_=–—.]{3,}$")
 _RULE_IN_CELL = re.compile(r"\s*(?:^|\s)[-_=–—]{3,}(?:\s|$)\s*")
 
@@ -214,8 +214,8 @@ def _unwrap(lines: list[str]) -> list[str]:
 
 
 def _joins(last: str, case: str, text: str) -> bool:
-    if _NUMBER_OPEN.match(last):
-        return True
+    if _NUMBER_OPEN.match(last) or (last.endswith("Lao động") and text.startswith("- Thương")):
+        return True  # "Số:" / "1782/…"; "Sở Lao động" / "- Thương binh và Xã hội"
     if _DATE_START.match(text) and len(last.split()) > 1:
         return False  # a place and date line, unless it goes on a place cut in two ("Lâm")
     if _opens(text) or last.endswith(_TERMINAL) or last == "-":

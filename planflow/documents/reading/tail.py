@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from planflow.documents.reading.layout import RECIPIENTS, SIGNATURE
-from planflow.documents.vntext import fold, is_upper_line, squash
+from planflow.documents.vntext import canonical, fold, is_upper_line, squash
 
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 _SKIP_TAIL = re.compile(r"^\(?\s*(?:đã ký|ký|ký tên|ký, ghi rõ|ký và đóng dấu)", re.IGNORECASE)
@@ -78,8 +78,8 @@ def _spelled(line: str) -> tuple[str, str | None]:
     key = fold(line).replace(" ", "")
     for right in _TITLES:
         target = fold(right).replace(" ", "")
-        if key == target:
-            return line, None  # only the tone marks differ: keep as written
+        if canonical(line) == canonical(right):
+            return line, None  # "UỶ" / "ỦY": where the tone mark sits is no misspelling
         if abs(len(key) - len(target)) <= 2 and _distance(key, target) <= 2:
             return right, f"signature: {line!r} read as {right!r}"
     return line, None

@@ -42,7 +42,6 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 OPEN = Protection(locked=False)
 
 
-
 def write_form(session: Session, *, request_id: int, out: Path | None = None) -> Path:
     """Write the form of one report request; returns its path (default: <data dir>/forms/)."""
     request = session.get(ReportRequest, request_id)
@@ -195,7 +194,6 @@ def _put(
         cell.fill = fill
     if border:
         cell.border = BOX
-
 
 
 __all__ = ["write_form"]

@@ -8,6 +8,7 @@ decided here and in ``render_report``.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -30,6 +31,7 @@ NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
 TOPIC = "công tác bình đẳng giới và vì sự tiến bộ của phụ nữ"
 BLANK = "\u00a0" * 6  # room for a number or a day written in by hand when the draft is signed
+GAP = "…"  # what the plan's text does not say: left visibly blank for the drafter
 ROMAN = ("I", "II", "III", "IV", "V", "VI", "VII", "VIII", "IX", "X")
 AREA_TYPES = ("Thành phố", "Thị xã", "Thị trấn", "Đặc khu", "Tỉnh", "Quận", "Huyện", "Phường", "Xã")
 
@@ -142,6 +144,32 @@ def committee_name(unit: OrgUnit) -> str:
     return unit.name
 
 
+def subject_line(title: str, *, source: str = "") -> str:
+    """The subject line (trích yếu) as Decree 30/2020 sets it: lower case, bold, its first
+    letter a capital. A title typed in capitals is lowered word by word; a word keeps a capital
+    where the plan's own text writes it so ("tỉnh Tây Ninh", "Chiến lược quốc gia"), and
+    symbols ("08/CT-TTg") keep theirs. A title already in lower case is kept as written."""
+    if not title or not any(ch.isalpha() for ch in title) or not title.isupper():
+        return title
+    capital: dict[str, int] = {}
+    for match in re.finditer(r"(?<=[^\W\d_] )[^\W\d_]+", source):  # mid-sentence words only
+        word = match.group()
+        if not word.isupper():
+            key = word.lower()
+            capital[key] = capital.get(key, 0) + (1 if word[:1].isupper() else -1)
+    seen = {key: key[:1].upper() + key[1:] for key, votes in capital.items() if votes > 0}
+    words = []
+    for word in title.split(" "):
+        if re.search(r"[\d/]", word):
+            words.append(word)
+            continue
+        lower = word.lower()
+        core = lower.strip("“”\"'(),.;:")
+        words.append(lower.replace(core, seen[core]) if core in seen else lower)
+    text = " ".join(words)
+    return text[:1].upper() + text[1:]
+
+
 def lower_first(text: str) -> str:
     return text[:1].lower() + text[1:] if text else text
 
@@ -200,19 +228,34 @@ def plan_document(session: Session, plan_id: int) -> Document:
     parent_issuer = session.get(OrgUnit, parent.issuer_id) if parent else None
     agency = session.get(OrgUnit, plan.standing_agency_id) if plan.standing_agency_id else None
     symbol = "CTr-UBND" if plan.kind == PlanKind.programme else "KH-UBND"
+    imported = bool(plan.parts)
+    by_decision = bool(plan.number) and "/QĐ" in (plan.number or "").upper()
+    place = plan.place or (GAP if imported else area_of(issuer.name))
     doc = Document(
         stem=f"plan-{plan.id}",
         header=Header(
             issuer_lines=issuer_lines(
                 issuer, session.get(OrgUnit, issuer.parent_id) if issuer.parent_id else None
             ),
-            number_line=number_line(plan.number, symbol),
-            place_date=date_line(plan.place or area_of(issuer.name), plan.issued_on, plan.year),
+            # a plan a decision carries has no number of its own: the decision's is below
+            number_line="" if by_decision else number_line(plan.number, symbol),
+            place_date="" if by_decision else date_line(place, plan.issued_on, plan.year),
         ),
         doc_type="CHƯƠNG TRÌNH" if plan.kind == PlanKind.programme else "KẾ HOẠCH",
         # the cascade writes the official name ("trên địa bàn Quận Hà Đông"); prose lowers it
-        title=plan.title.replace(f" {issuer.name}", f" {in_sentence(issuer.name)}"),
+        title=subject_line(
+            plan.title.replace(f" {issuer.name}", f" {in_sentence(issuer.name)}"),
+            source=" ".join(filter(None, (plan.preamble, plan.closing))),
+        )
+        or GAP,
     )
+    if by_decision:
+        when = f" ngày {vn_date(plan.issued_on)}" if plan.issued_on else ""
+        doc.body.append(
+            Para(
+                "note", f"(Kèm theo Quyết định số {plan.number}{when} của {committee_name(issuer)})"
+            )
+        )
     doc.body.extend(Para("text", p) for p in _preamble(plan, parent, issuer))
     # a cascaded sub-plan reads its parent's sections until it writes its own
     sections = sorted(sections_of(session, plan), key=lambda s: s.position)
@@ -225,27 +268,47 @@ def plan_document(session: Session, plan_id: int) -> Document:
     deadlines = session.exec(
         select(PlanDeadline).where(PlanDeadline.plan_id == plan.id).order_by(PlanDeadline.due_on)
     ).all()
-    parts: list[tuple[str, list[Para]]] = []
-    purpose = [s for s in sections if s.part == "purpose"]
-    content = [s for s in sections if s.part != "purpose"]
-    if purpose:
-        parts.append(("MỤC ĐÍCH, YÊU CẦU", _sections(purpose)))
-    if content:
-        parts.append(("NỘI DUNG THỰC HIỆN", _sections(content)))
     where = "tại Kế hoạch này"
-    if rows:
-        parts.append(("TỔ CHỨC THỰC HIỆN", _assignment_blocks(rows)))
-        where = f"tại Mục {ROMAN[len(parts) - 1]}"
-    regime = _regime(session, plan, deadlines, agency, (parent, parent_issuer), issuer, where)
-    if regime:
-        parts.append(("CHẾ ĐỘ BÁO CÁO", regime))
-    for numeral, (title, paras) in zip(ROMAN, parts, strict=False):
-        doc.body.append(Para("part", f"{numeral}. {title}"))
-        doc.body.extend(paras)
-    doc.body.append(Para("text", plan.closing or _closing(doc.title, issuer, rows)))
-    doc.recipients = numbered(plan.recipients or _default_recipients(session, issuer, rows, parent))
-    block = plan.signature_block or "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
-    doc.signature = Signature(tuple(block.splitlines()), plan.signer_name or "")
+    if plan.parts:  # an imported plan: its own parts, headings and numbering as written
+        body = _own_parts(plan.parts, sections, rows)
+    else:
+        parts: list[tuple[str, list[Para]]] = []
+        purpose = [s for s in sections if s.part == "purpose"]
+        content = [s for s in sections if s.part != "purpose"]
+        if purpose:
+            parts.append(("MỤC ĐÍCH, YÊU CẦU", _sections(purpose)))
+        if content:
+            parts.append(("NỘI DUNG THỰC HIỆN", _sections(content)))
+        if rows:
+            drafts = plan.parent_id is not None
+            parts.append(("TỔ CHỨC THỰC HIỆN", _assignment_blocks(rows, list_members=drafts)))
+            where = f"tại Mục {ROMAN[len(parts) - 1]}"
+        regime = _regime(session, plan, deadlines, agency, (parent, parent_issuer), issuer, where)
+        if regime:
+            parts.append(("CHẾ ĐỘ BÁO CÁO", regime))
+        body = []
+        for numeral, (title, paras) in zip(ROMAN, parts, strict=False):
+            body.append(Para("part", f"{numeral}. {title}"))
+            body.extend(paras)
+    doc.body.extend(body)
+    drafted = plan.parent_id is not None and not plan.parts  # the cascade's own draft
+    if plan.closing:
+        doc.body.append(Para("text", plan.closing))
+    elif drafted:
+        doc.body.append(Para("text", _closing(doc.title, issuer, rows)))
+    if plan.recipients:
+        doc.recipients = numbered(plan.recipients)
+    elif drafted:
+        doc.recipients = numbered(_default_recipients(session, issuer, rows, parent))
+    else:
+        doc.recipients = [GAP]  # the text names none: a blank for the drafter, not a guess
+    if plan.signature_block:
+        block = tuple(plan.signature_block.splitlines())
+    elif drafted:
+        block = ("TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH")
+    else:
+        block = (GAP,)
+    doc.signature = Signature(block, plan.signer_name or "")
     return doc
 
 
@@ -265,6 +328,9 @@ def _sections(sections: Iterable[PlanSection]) -> list[Para]:
     for s in sections:
         label = f"{s.number}. " if s.number else ""
         items = list(s.items or [])
+        if not s.title and not label:  # text under a part heading, before its sections
+            out.extend(p for i in items for p in lines_of(i if i.startswith("+") else f"- {i}"))
+            continue
         if not items and not s.body:  # a numbered aim written as one sentence (Hà Đông's I.)
             out.append(Para("text", f"{label}{s.title}"))
             continue
@@ -273,13 +339,69 @@ def _sections(sections: Iterable[PlanSection]) -> list[Para]:
             out.extend(Para("text", p) for p in s.body.splitlines() if p.strip())
         if len(items) == 1 and not items[0].startswith(("-", "+")):
             out.append(Para("text", items[0]))
-        else:
-            out.extend(lines_of("\n".join(i if i.startswith("+") else f"- {i}" for i in items)))
+            continue
+        for item in items:
+            if _MARKED.match(item):  # "a) …", "1. …": the plan's own numbering, no dash added
+                first, *subs = item.split("\n")
+                out.append(Para("text", first))
+                out.extend(lines_of("\n".join(subs)))
+            else:
+                out.extend(lines_of(item if item.startswith("+") else f"- {item}"))
     return out
 
 
-def _assignment_blocks(rows: list[tuple[Assignment, OrgUnit]]) -> list[Para]:
-    """One numbered block per unit; units sharing a group label share a block."""
+_MARKED = re.compile(r"^(?:[a-zđ]|\d{1,2}(?:\.\d{1,2})*)\s*[).]\s")
+
+
+def _own_parts(
+    parts: list[dict[str, str]], sections: list[PlanSection], rows: list[tuple[Assignment, OrgUnit]]
+) -> list[Para]:
+    """An imported plan's body under its own part headings ("I. MỤC TIÊU", "IV. TỔ CHỨC THỰC
+    HIỆN" …), in its order and numbering; a content section numbered "II.1" sits under part II
+    as "1.". The reporting regime stays in the text of the part that states it."""
+    purpose = [s for s in sections if s.part == "purpose"]
+    content = [s for s in sections if s.part != "purpose"]
+    several = sum(1 for p in parts if p["role"] == "content") > 1
+    out: list[Para] = []
+    used_purpose = False
+    for part in parts:
+        out.append(Para("part", f"{part['number']}. {part['title']}"))
+        if part["role"] == "purpose" and not used_purpose:
+            out.extend(_sections(purpose))
+            used_purpose = True
+        elif part["role"] == "content":
+            mine = [s for s in content if not several or _under(s.number, part["number"])]
+            out.extend(_sections([_renumbered(s, part) for s in mine]))
+        elif part["role"] == "implementation":
+            out.extend(_assignment_blocks(rows))
+    return out
+
+
+def _under(number: str | None, numeral: str) -> bool:
+    return bool(number) and (number == numeral or number.startswith(f"{numeral}."))
+
+
+def _renumbered(section: PlanSection, part: dict[str, str]) -> PlanSection:
+    """ "II.1" under part II reads "1."; the part itself ("III" with a paragraph) no number."""
+    number = section.number
+    if number == part["number"]:
+        number, title = None, "" if section.title == part["title"] else section.title
+    else:
+        title = section.title
+        if number and number.startswith(f"{part['number']}."):
+            number = number.split(".", 1)[1]
+    return PlanSection(
+        plan_id=section.plan_id, part=section.part, position=section.position,
+        number=number, title=title, body=section.body, items=section.items,
+    )  # fmt: skip
+
+
+def _assignment_blocks(
+    rows: list[tuple[Assignment, OrgUnit]], *, list_members: bool = False
+) -> list[Para]:
+    """One numbered block per unit; units sharing a group label share a block. A cascaded draft
+    (``list_members``) names the units of each group, so the unit drafting it sees who they are;
+    a plan's own text is rendered as written, without that line."""
     blocks: list[list[tuple[Assignment, OrgUnit]]] = []
     by_label: dict[str, list[tuple[Assignment, OrgUnit]]] = {}
     for a, unit in rows:
@@ -306,7 +428,7 @@ def _assignment_blocks(rows: list[tuple[Assignment, OrgUnit]]) -> list[Para]:
                 out.append(
                     Para("item", f"{u.name}: " + " ".join(p.text for p in lines_of(a.duties)))
                 )
-        if len(members) > 1:
+        if list_members and len(members) > 1:
             label = first.group_label or ""
             noun = label.split(" các ", 1)[1] if " các " in label else "đơn vị"
             names = ", ".join(u.name for _, u in members)

@@ -1,0 +1,132 @@
+"""Rendering never invents: every corpus plan is imported, saved and rendered, and every sentence
+of the render is either in the imported source or made of a fixed list of layout words.
+
+The check runs on the rendered Markdown (what the .html and .docx say too: the three formats
+render one model). A sentence is compared by its letters and digits, without diacritics and
+case (the subject line is lowered as Decree 30/2020 wants); a gap left for the drafter ("…")
+and the header's fixed lines are layout.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+from planflow.documents.reading.importer import import_plan, save_plan
+from planflow.documents.reading.source import read_source
+from planflow.documents.vntext import fold
+from planflow.documents.writing.render import render_plan
+from planflow.services.hierarchy import load_units
+
+CORPUS = Path(__file__).parent / "corpus"
+EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+PROVINCES = (
+    "Tây Ninh", "Bình Định", "Bạc Liêu", "Hậu Giang", "Hà Giang", "Ninh Thuận", "Sơn La",
+    "Phú Yên", "Trà Vinh", "Hòa Bình", "Lâm Đồng", "Tuyên Quang",
+)  # fmt: skip
+# what the layout itself writes: the national motto, the document type, the labels of the
+# header and tail, the note that a decision carries the plan, a gap for the drafter
+LAYOUT = (
+    "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+    "Độc lập - Tự do - Hạnh phúc",
+    "KẾ HOẠCH",
+    "CHƯƠNG TRÌNH",
+    "Nơi nhận",
+    "ỦY BAN NHÂN DÂN",
+    "Ủy ban nhân dân",
+    "Kèm theo Quyết định số",
+    "Số",
+    "ngày",
+    "tháng",
+    "năm",
+    "của",
+    "…",
+)
+_LAYOUT_KEYS = sorted({re.sub(r"[\W_]+", "", fold(w)) for w in LAYOUT}, key=len, reverse=True)
+
+
+def _key(text: str) -> str:
+    return re.sub(r"[\W_]+", "", fold(text))
+
+
+def _sentences(markdown: str) -> list[str]:
+    text = re.sub(r"<[^>]+>", "\n", markdown)  # <br>, <p align="center"><b>…</b></p>
+    text = re.sub(r"[*#|`>]|\\(?=\S)", " ", text)
+    pieces = re.split(r"\n|(?<=[.;:])\s+|(?<=\))\s+", text)
+    return [p.strip(" -+–") for p in pieces if _key(p)]
+
+
+def _invented(sentence: str, source: str, fields: str) -> bool:
+    key = _key(sentence)
+    if key in source:
+        return False
+    rest = key
+    for word in _LAYOUT_KEYS:
+        rest = rest.replace(word, "")
+    # what remains must be the plan's own header values (number, place, date, issuer)
+    for value in re.findall(r"[^\W_]+", fold(sentence)):
+        if _key(value) in fields:
+            rest = rest.replace(_key(value), "", 1)
+    return bool(rest)
+
+
+@pytest.fixture
+def provinces(session: Session) -> Session:
+    for name in PROVINCES:
+        load_units(session=session, province=name, tiers=3)
+    session.commit()
+    return session
+
+
+def test_every_corpus_plan_renders_without_inventing(provinces: Session) -> None:
+    files = [d["file"] for d in EXPECTED["documents"]] + [v["file"] for v in EXPECTED["variants"]]
+    rendered = 0
+    invented: list[str] = []
+    for name in files:
+        path = CORPUS / name
+        source = _key(" ".join(read_source(path).lines))
+        imported = import_plan(session=provinces, text_or_path=path)
+        assert imported.issuer is not None, (name, imported.unresolved)
+        p = imported.parsed
+        fields = _key(
+            " ".join(
+                str(x)
+                for x in (p.number, p.place, p.issued_on, p.year, imported.issuer.name, p.issuer)
+                if x
+            )
+            + (f" {p.issued_on.day} {p.issued_on.month} {p.issued_on:%d %m}" if p.issued_on else "")
+        )
+        plan = save_plan(session=provinces, imported=imported)
+        provinces.flush()
+        markdown = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
+        rendered += 1
+        invented += [f"{name}: {s!r}" for s in _sentences(markdown) if _invented(s, source, fields)]
+        provinces.rollback()
+    assert rendered == len(files)
+    assert invented == [], "\n".join(invented)
+
+
+def test_the_render_keeps_the_plans_own_parts_and_leaves_gaps_blank(provinces: Session) -> None:
+    imported = import_plan(session=provinces, text_or_path=CORPUS / "ninhthuan_2021_kh1790.txt")
+    plan = save_plan(session=provinces, imported=imported)
+    text = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
+    assert "I. MỤC ĐÍCH, YÊU CẦU" in text and "II. CHỈ TIÊU" in text
+    assert "NỘI DUNG THỰC HIỆN" not in text  # no standard heading put in the plan's place
+    assert "TM. ỦY BAN NHÂN DÂN" not in text  # no signature block the text does not have
+    assert "Trên đây là" not in text  # no closing the text does not have
+    assert "- …" in text  # the recipients: a blank for the drafter
+    # the subject line in lower case (Decree 30/2020), its words the plan's own
+    assert "Triển khai công tác “phòng, chống bạo lực gia đình” giai đoạn 2021-2025" in text
+
+
+def test_a_decision_wrapped_plan_renders_as_the_attached_plan(provinces: Session) -> None:
+    imported = import_plan(session=provinces, text_or_path=CORPUS / "tayninh_2021_qd1100_tvpl.txt")
+    plan = save_plan(session=provinces, imported=imported)
+    text = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
+    assert "Số: 1100/QĐ-UBND" not in text
+    assert "Kèm theo Quyết định số 1100/QĐ-UBND ngày 21/5/2021" in text
+    assert "Nguyễn Mạnh Hùng" in text and "Bộ Lao động TBXH" in text
