@@ -4,6 +4,7 @@ compiled six-month report, the templates' safety rules, the CLI, and (slow) PDF/
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from pathlib import Path
@@ -15,15 +16,18 @@ from jinja2 import UndefinedError
 from sqlmodel import Session, select
 from typer.testing import CliRunner
 
+from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.documents.writing.render import environment, render_document, write_plan, write_report
 from planflow.documents.writing.render_docx import PAGE
 from planflow.documents.writing.render_model import Document, Header, Para, Signature, prose_label
 from planflow.models import OrgUnit, ReportKind, UnitKind
 from planflow.services.aggregation import compiled_figures
+from planflow.services.hierarchy import load_units
 from planflow.states import NotFound
 from tests.documents.cycle import CITY_NUMBER, PERIOD, cascaded, reported
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
+CORPUS = Path(__file__).parent / "corpus"
 
 
 def docx_text(path: Path) -> tuple[list[str], list[list[list[str]]]]:
@@ -277,6 +281,7 @@ def test_report_render_needs_an_aggregated_period(session: Session) -> None:
 
 def test_cli_renders_reports_and_plans(session: Session, tmp_path: Path) -> None:
     import planflow.cli as c
+
     c._mount()
     ids = reported(session)
     runner = CliRunner()
@@ -321,6 +326,14 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
         )
     root, ha_dong = cascaded(session)
     draft = write_plan(session, plan_id=ha_dong.id, fmt="docx", out=tmp_path / "sub-plan.docx")
+    load_units(session=session, province="Tây Ninh", tiers=3)
+    tay_ninh = save_plan(
+        session=session,
+        imported=import_plan(session=session, text_or_path=CORPUS / "tayninh_2021_qd1100_tvpl.txt"),
+    )
+    imported = write_plan(
+        session, plan_id=tay_ninh.id, fmt="docx", out=tmp_path / "imported-plan.docx"
+    )
     ids = reported(session, root=root)
     sources = [
         write_report(
@@ -332,7 +345,7 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
             out=tmp_path / f"compiled-report.{fmt}",
         )
         for fmt in ("docx", "html")
-    ] + [draft]
+    ] + [draft, imported]
     profile = (tmp_path / "lo-profile").as_uri()  # its own profile: safe beside other soffice runs
     for source in sources:
         out = tmp_path / source.suffix[1:]
@@ -356,17 +369,34 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
             ["pdftotext", "-l", "1", str(pdf), "-"], check=True, capture_output=True, text=True
         ).stdout
         assert "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM" in text and "Độc lập - Tự do" in text
-        png = out / source.stem
-        subprocess.run(
-            [pdftoppm, "-png", "-r", "80", "-f", "1", "-l", "1", "-singlefile", str(pdf), str(png)],
-            check=True,
-            timeout=60,
+        pages = int(
+            re.search(
+                r"^Pages:\s+(\d+)",
+                subprocess.run(
+                    ["pdfinfo", str(pdf)], check=True, capture_output=True, text=True
+                ).stdout,
+                re.MULTILINE,
+            ).group(1)
         )
-        first = png.with_suffix(".png")
-        assert first.stat().st_size > 10_000
+        for page in range(1, pages + 1):  # no blank page, the last one included
+            words = subprocess.run(
+                ["pdftotext", "-f", str(page), "-l", str(page), str(pdf), "-"],
+                check=True,
+                capture_output=True,
+                text=True,
+            ).stdout.split()
+            assert len(words) > 3, f"{source.name}: page {page} of {pages} is blank"
+        png = out / source.stem
+        subprocess.run([pdftoppm, "-png", "-r", "80", str(pdf), str(png)], check=True, timeout=120)
+        shots = sorted(out.glob(f"{source.stem}-*.png"))
+        assert len(shots) == pages and shots[0].stat().st_size > 10_000
         if os.environ.get("PLANFLOW_WRITE_DOCS") == "1" and source.suffix == ".docx":
             DOCS.mkdir(exist_ok=True)
-            shutil.copy(first, DOCS / f"{source.stem}-page1.png")
+            for old in DOCS.glob(f"{source.stem}-page*.png"):
+                old.unlink()
+            keep = shots[:1] if source.stem == "sub-plan" else shots  # its 12 pages: the first
+            for n, shot in enumerate(keep, start=1):
+                shutil.copy(shot, DOCS / f"{source.stem}-page{n}.png")
     report_text = subprocess.run(
         ["pdftotext", str(tmp_path / "docx" / "compiled-report.pdf"), "-"],
         check=True,
@@ -374,3 +404,4 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
         text=True,
     ).stdout
     assert "TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ" in report_text and "Chưa đạt" in report_text
+    assert "Biểu đồ 1." in report_text and "Biểu đồ 2." in report_text

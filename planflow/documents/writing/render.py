@@ -7,6 +7,7 @@ is an error, never a blank in an official document.
 
 from __future__ import annotations
 
+import base64
 import re
 from enum import StrEnum
 from functools import cache
@@ -58,6 +59,7 @@ def environment() -> Environment:
         keep_trailing_newline=True,
     )
     env.filters["md"] = md_escape
+    env.filters["b64"] = lambda data: base64.b64encode(data).decode("ascii")
     return env
 
 

@@ -19,6 +19,7 @@ from docx.shared import Cm, Pt
 from docx.table import _Cell
 from docx.text.paragraph import Paragraph
 
+from planflow.documents.writing.charts import Figure
 from planflow.documents.writing.render_model import Document, Para, Table
 
 FONT = "Times New Roman"
@@ -61,9 +62,12 @@ def docx_bytes(doc: Document) -> bytes:
     for block in doc.body:
         if isinstance(block, Table):
             _table(word, block)
+        elif isinstance(block, Figure):
+            _figure(word, block)
         else:
             _para(word, block)
     _tail(word, doc)
+    _no_trailing_page(word)
     buffer = BytesIO()
     word.save(buffer)
     return buffer.getvalue()
@@ -289,6 +293,28 @@ def _cell_text(cell: _Cell, text: str, align, *, bold: bool = False) -> None:
     paragraph = cell.paragraphs[0]
     _format(paragraph, align=align, indent=None, before=1, after=1, spacing=1.0)
     _run(paragraph, text, size=11, bold=bold)
+
+
+def _figure(word, figure: Figure) -> None:
+    picture = _format(word.add_paragraph(), align=WD_ALIGN_PARAGRAPH.CENTER, indent=None, after=2)
+    picture.paragraph_format.keep_with_next = True
+    picture.add_run().add_picture(BytesIO(figure.png), width=Cm(min(figure.width_cm, TEXT_WIDTH)))
+    caption = _format(word.add_paragraph(), align=WD_ALIGN_PARAGRAPH.CENTER, indent=None)
+    _run(caption, figure.caption, size=12, italic=True)
+
+
+def _no_trailing_page(word) -> None:
+    """Word needs a paragraph after the closing table; left at 14 pt it spills onto a page of
+    its own when the signature table ends a page. One point high, it never does."""
+    last = word.paragraphs[-1]
+    fmt = last.paragraph_format
+    fmt.space_before, fmt.space_after, fmt.line_spacing = Pt(0), Pt(0), Pt(1)
+    marks = last._p.get_or_add_pPr()
+    run_props = OxmlElement("w:rPr")
+    size = OxmlElement("w:sz")
+    size.set(qn("w:val"), "2")
+    run_props.append(size)
+    marks.append(run_props)
 
 
 def _tail(word, doc: Document) -> None:

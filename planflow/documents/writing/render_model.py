@@ -15,6 +15,7 @@ from datetime import date
 
 from sqlmodel import Session, select
 
+from planflow.documents.writing.charts import Figure
 from planflow.models import (
     Assignment,
     OrgUnit,
@@ -80,7 +81,7 @@ class Document:
     header: Header
     doc_type: str  # KẾ HOẠCH | BÁO CÁO
     title: str
-    body: list[Para | Table] = field(default_factory=list)
+    body: list[Para | Table | Figure] = field(default_factory=list)
     recipients: list[str] = field(default_factory=list)
     signature: Signature = field(default_factory=lambda: Signature((), ""))
 
@@ -245,7 +246,7 @@ def plan_document(session: Session, plan_id: int) -> Document:
         # the cascade writes the official name ("trên địa bàn Quận Hà Đông"); prose lowers it
         title=subject_line(
             plan.title.replace(f" {issuer.name}", f" {in_sentence(issuer.name)}"),
-            source=" ".join(filter(None, (plan.preamble, plan.closing))),
+            source=_casing_source(session, plan, issuer),
         )
         or GAP,
     )
@@ -310,6 +311,15 @@ def plan_document(session: Session, plan_id: int) -> Document:
         block = (GAP,)
     doc.signature = Signature(block, plan.signer_name or "")
     return doc
+
+
+def _casing_source(session: Session, plan: Plan, issuer: OrgUnit) -> str:
+    """The plan's own sentences, where its words show their capitals: preamble, sections,
+    closing, recipients, and the issuer's area ("tỉnh Tây Ninh")."""
+    texts = [plan.preamble, plan.closing, f"của {in_sentence(issuer.name)}", *plan.recipients]
+    for s in sections_of(session, plan):
+        texts += [s.title, s.body, *(s.items or [])]
+    return " ".join(t for t in texts if t)
 
 
 def _preamble(plan: Plan, parent: Plan | None, issuer: OrgUnit) -> list[str]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from sqlmodel import Session, select
 
+from planflow.documents.writing import charts
 from planflow.documents.writing.render_model import (
     TOPIC,
     Document,
@@ -75,7 +76,7 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
             ),
         )
     )
-    nodes = _completeness_rows(session, plan, report, kind, period)
+    nodes, counts = _completeness_rows(session, plan, report, kind, period)
     doc.body.append(Para("part", "I. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ"))
     total = nodes[-1]
     doc.body.append(
@@ -104,6 +105,9 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
             total_row=True,
         )
     )
+    chart = charts.completeness_chart(counts)
+    if chart is not None:
+        doc.body.append(chart)
     doc.body.append(Para("part", "II. KẾT QUẢ THỰC HIỆN CÁC CHỈ TIÊU"))
     catalogue = indicators(session)
     doc.body.append(
@@ -123,6 +127,17 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
             align=("l", "l", "r", "r", "r", "r", "c", "c"),
         )
     )
+    chart = charts.indicator_chart(
+        [
+            charts.Indicator(
+                f.code, f.value, f.target, {"met": True, "not met": False}.get(f.status)
+            )
+            for f in figures
+            if f.value is not None and f.target is not None
+        ]
+    )
+    if chart is not None:
+        doc.body.append(chart)
     doc.body.append(
         Para(
             "note",
@@ -162,9 +177,9 @@ NARRATIVE_TITLES = {
 
 def _completeness_rows(
     session: Session, plan: Plan, report: Report, kind: ReportKind, period: str
-) -> list[tuple[str, ...]]:
+) -> tuple[list[tuple[str, ...]], list[charts.Completeness]]:
     """The issuer's own row (units reporting to it directly), one per child committee that
-    compiled the period, and a total row."""
+    compiled the period, and a total row; and the same counts for the chart (no total)."""
     children = session.exec(
         select(Report, OrgUnit)
         .join(Plan, Plan.id == Report.plan_id)
@@ -186,9 +201,11 @@ def _completeness_rows(
         if (child.completeness or {}).get("expected")
     ]
     rows: list[tuple[str, ...]] = []
+    bars: list[charts.Completeness] = []
     sums = [0, 0, 0, 0]
     for n, (label, c) in enumerate(nodes, start=1):
         counts = [c.get(k, 0) for k in ("expected", "on_time", "late", "missing")]
+        bars.append(charts.Completeness(label, *counts[1:]))
         sums = [a + b for a, b in zip(sums, counts, strict=True)]
         who = []
         for title, key in (("Chưa nộp", "missing_units"), ("Nộp muộn", "late_units")):
@@ -196,7 +213,7 @@ def _completeness_rows(
                 who.append(f"{title}: " + ", ".join(map(prose_label, c[key])) + ".")
         rows.append((str(n), label, *(vn_int(x) for x in counts), " ".join(who)))
     rows.append(("", "Tổng cộng", *(vn_int(x) for x in sums), ""))
-    return rows
+    return rows, bars
 
 
 def _figure_row(f: FigureRow, indicator: Indicator | None) -> tuple[str, ...]:
