@@ -201,7 +201,9 @@ def _unwrap(lines: list[str]) -> list[str]:
                 case = _case(text)
             # a header line completed by this piece ("Số:" / "1782/QĐ-UBND"); header lines are
             # a few pieces long, so looking only then keeps the pass linear
-            if len(pieces) <= 4 and _COMPLETE.match(" ".join(pieces)):
+            if len(pieces) <= 4 and (
+                _COMPLETE.match(joined := " ".join(pieces)) or _WHOLE.match(joined)
+            ):
                 flush()
             continue
         flush()

@@ -37,7 +37,9 @@ def _is_signature_title(line: str) -> bool:
     folded = fold(line)
     return any(
         word in folded
-        for word in ("chu tich", "giam doc", "truong ban", "truong phong", "uy ban nhan dan")
+        # not "ỦY BAN NHÂN DÂN …": that is a decision's authority line ("TM. ỦY BAN NHÂN DÂN"
+        # in a signature block is read by SIGNATURE)
+        for word in ("chu tich", "giam doc", "truong ban", "truong phong")
     )
 
 
