@@ -217,14 +217,20 @@ def _q(name: str) -> str:
 class Mirror:
     """Replays each step's row changes into the mirror with raw ``executemany``: the floor."""
 
-    def __init__(self, db: Database) -> None:
+    def __init__(self, db: Database, mutable: tuple[str, ...] = MUTABLE) -> None:
         self.db = db
+        self.mutable = mutable
         self.mark_ = "?" if db.engine.dialect.paramstyle == "qmark" else "%s"
         self.tables = list(SQLModel.metadata.sorted_tables)  # parents before children
 
     def _pk(self, table) -> str | None:
         cols = list(table.primary_key.columns)
         return cols[0].name if len(cols) == 1 and cols[0].type.python_type is int else None
+
+    @staticmethod
+    def _columns(table) -> str:
+        """The model's column order (a migration adds columns at the end of the real table)."""
+        return ", ".join(_q(c.name) for c in table.columns)
 
     @staticmethod
     def _at(table, column: str) -> int:
@@ -242,10 +248,10 @@ class Mirror:
                 if pk:
                     cur.execute(f"SELECT max({_q(pk)}) FROM {_q(name)}")
                     state["max"][name] = cur.fetchone()[0] or 0
-                if name in MUTABLE or not pk:
+                if name in self.mutable or not pk:
                     keys = [self._at(table, c.name) for c in table.primary_key.columns]
                     order = ", ".join(_q(c.name) for c in table.primary_key.columns)
-                    cur.execute(f"SELECT * FROM {_q(name)} ORDER BY {order}")
+                    cur.execute(f"SELECT {self._columns(table)} FROM {_q(name)} ORDER BY {order}")
                     state["rows"][name] = {
                         tuple(r[k] for k in keys): tuple(r) for r in cur.fetchall()
                     }
@@ -270,7 +276,8 @@ class Mirror:
                     deletes[name] = [key for key in old if key not in new]
                 elif after["max"][name] > before["max"][name]:
                     cur.execute(
-                        f"SELECT * FROM {_q(name)} WHERE {_q(pk)} > {self.mark_} ORDER BY {_q(pk)}",
+                        f"SELECT {self._columns(table)} FROM {_q(name)} "
+                        f"WHERE {_q(pk)} > {self.mark_} ORDER BY {_q(pk)}",
                         (before["max"][name],),
                     )
                     inserts[name] = [tuple(r) for r in cur.fetchall()]

@@ -34,6 +34,9 @@ DEMO_NUMBER = "01/KH-UBND"  # the seed is a draft without a number: the demo ass
 DEMO_ISSUED_ON = date(2025, 1, 20)
 SUB_PLAN_ISSUED_ON = date(2025, 2, 14)
 PERIOD = "2025-H1"
+ANNUAL = "2025"
+REORGANISED_ON = date(2025, 7, 1)  # districts abolished, wards merged (Hà Nội: 526 → 126)
+COMMUNE_PLANS_ON = date(2025, 7, 15)  # the new communes issue their plans for the rest of 2025
 SWEEP_AT = datetime(2025, 5, 31, 8, 0, tzinfo=LOCAL_TZ)  # the morning after the city deadline
 ACTOR = "planflow demo"
 
@@ -72,7 +75,9 @@ def city_plan(session: Session, log: DemoLog) -> Plan:
     return plan
 
 
-def issue_sub_plans(session: Session, root_id: int, log: DemoLog) -> int:
+def issue_sub_plans(
+    session: Session, root_id: int, log: DemoLog, issued_on: date = SUB_PLAN_ISSUED_ON
+) -> int:
     """Every drafted sub-plan gets a number, a date and a signer, and is issued top-down."""
     from planflow.services.plans import issue_plan
 
@@ -84,14 +89,14 @@ def issue_sub_plans(session: Session, root_id: int, log: DemoLog) -> int:
     ).all()
     for n, (plan, unit) in enumerate(drafted, start=1):
         plan.number = f"{n}/KH-UBND"
-        plan.issued_on = SUB_PLAN_ISSUED_ON
+        plan.issued_on = issued_on
         plan.signer_name = f"Lãnh đạo UBND {unit.name} (demo)"
         session.add(plan)
         session.flush()
         issue_plan(session=session, plan_id=plan.id, actor=f"UBND {unit.name}",
-                   at=local(SUB_PLAN_ISSUED_ON))
+                   at=local(issued_on))
     if drafted:
-        log.done.append(f"issued {len(drafted)} district and ward sub-plans")
+        log.done.append(f"issued {len(drafted)} sub-plans on {issued_on:%d/%m/%Y}")
     else:
         log.reused.append("all sub-plans already issued")
     return len(drafted)
@@ -126,7 +131,14 @@ def _figures(rng: random.Random, unit: OrgUnit) -> dict[str, dict[str, int]]:
     return figures
 
 
-def simulate_units(session: Session, root_id: int, seed: int, log: DemoLog) -> dict[str, int]:
+def simulate_units(
+    session: Session,
+    root_id: int,
+    seed: int,
+    log: DemoLog,
+    kind: ReportKind = ReportKind.six_month,
+    period: str = PERIOD,
+) -> dict[str, int]:
     """A seeded subset of units acknowledges and reports, some late, some not at all; one
     report is returned for revision and re-submitted. Decided per request, so a re-run
     makes the same choices and finds them done."""
@@ -138,8 +150,8 @@ def simulate_units(session: Session, root_id: int, seed: int, log: DemoLog) -> d
         .join(Plan, Plan.id == ReportRequest.plan_id)
         .where(
             (Plan.root_id == root_id) | (Plan.id == root_id),
-            ReportRequest.kind == ReportKind.six_month,
-            ReportRequest.period == PERIOD,
+            ReportRequest.kind == kind,
+            ReportRequest.period == period,
             ReportRequest.status.in_([State.issued, State.acknowledged]),
         )
         .order_by(ReportRequest.id)
@@ -165,7 +177,9 @@ def simulate_units(session: Session, root_id: int, seed: int, log: DemoLog) -> d
         counts["late" if late else "on_time"] += 1
         if not returned_one and unit.level == Level.ward and not late:
             returned_one = True
-            return_report(session=session, request_id=request.id, actor="Phòng LĐTBXH",
+            receiver = session.get(OrgUnit, request.recipient_id) if request.recipient_id else None
+            return_report(session=session, request_id=request.id,
+                          actor=receiver.name if receiver else "cơ quan thường trực",
                           reason="Đề nghị bổ sung số liệu tách biệt giới của học viên tập huấn.",
                           at=local(when, 14))
             submit_report(session=session, request_id=request.id, figures=figures,
@@ -174,16 +188,48 @@ def simulate_units(session: Session, root_id: int, seed: int, log: DemoLog) -> d
             counts["returned"] += 1
     if counts["on_time"] + counts["late"] == 0:
         log.reused.append(
-            f"six-month requests: {counts['missing']} still open (those units never report in "
-            "this demo); the rest were decided by an earlier run"
+            f"{kind} {period} requests: {counts['missing']} still open (those units never "
+            "report in this demo); the rest were decided by an earlier run"
         )
     else:
         log.done.append(
-            f"simulated {len(rows)} open six-month requests: {counts['on_time']} on time, "
+            f"simulated {len(rows)} open {kind} {period} requests: {counts['on_time']} on time, "
             f"{counts['late']} late, {counts['missing']} missing, "
             f"{counts['returned']} returned and re-submitted"
         )
     return counts
+
+
+def reorganise_year(plan_id: int, seed: int, log: DemoLog) -> None:
+    """The second half of 2025: on 1/7 the districts are abolished and 526 wards become 126
+    communes; the city plan passes to the two-tier city, the communes get and issue their
+    plans, report for the year straight to Sở Nội vụ, and the year is compiled."""
+    from planflow.flows.plans import cascade_plan_flow
+    from planflow.flows.reports import aggregate_period_flow
+    from planflow.services.reorganise import reorganise
+
+    engine = get_engine()
+    with Session(engine, expire_on_commit=False) as session:
+        moved = reorganise(session=session, province="Hà Nội", on=REORGANISED_ON)
+        session.commit()
+    if moved.changed:
+        log.done.append(
+            f"reorganised Hà Nội on {REORGANISED_ON:%d/%m/%Y}: {moved.units_ended} units ended, "
+            f"{moved.plans_cancelled} district and ward plans cancelled, {moved.moved} open "
+            f"requests moved to the new units, {moved.merged} merged, "
+            f"{moved.requests_created} created"
+        )
+    else:
+        log.reused.append(f"Hà Nội already reorganised on {REORGANISED_ON:%d/%m/%Y}")
+    cascaded = cascade_plan_flow(plan_id)  # what the hourly reconcile-cascades run does
+    if cascaded.created:
+        log.done.append(f"reconcile cascade: {cascaded.created} commune and ward sub-plans")
+    with Session(engine, expire_on_commit=False) as session:
+        issue_sub_plans(session, plan_id, log, issued_on=COMMUNE_PLANS_ON)
+        session.commit()
+        simulate_units(session, plan_id, seed, log, kind=ReportKind.annual, period=ANNUAL)
+        session.commit()
+    aggregate_period_flow(plan_id, ReportKind.annual, ANNUAL, actor="Sở Nội vụ")
 
 
 def send_clock() -> datetime:
@@ -248,7 +294,8 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
         session.commit()
         simulate_units(session, plan_id, seed, log)
         session.commit()
-    aggregate_period_flow(plan_id, ReportKind.six_month, PERIOD, actor="Sở LĐTBXH")
+    aggregate_period_flow(plan_id, ReportKind.six_month, PERIOD, actor="Sở Nội vụ")
+    reorganise_year(plan_id, seed, log)
     sweep = daily_sweep_flow(now=SWEEP_AT, send=False)
     clock = send_clock()
     sent = dispatch_outbox_flow(now=clock)
@@ -265,38 +312,14 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
 
 
 def print_summary(session: Session, plan_id: int, console: Console, data_dir: Path) -> Path:
-    """The tables an operator reads, and the compiled report written to a file."""
+    """The tables an operator reads, and the compiled reports written to files."""
     from planflow.notifications.outbox import outbox_counts
-    from planflow.services.aggregation import compiled_figures
 
-    rows = session.exec(
-        select(Plan, OrgUnit)
-        .join(OrgUnit, OrgUnit.id == Plan.issuer_id)
-        .where((Plan.id == plan_id) | ((Plan.root_id == plan_id) & (Plan.depth == 1)))
-        .order_by(Plan.depth, OrgUnit.code)
-    ).all()
-    table = Table(title="Six-month report 2025: completeness per committee")
-    for name in ("committee", "expected", "on time", "late", "missing", "rate"):
-        table.add_column(name, justify="left" if name == "committee" else "right")
-    for plan, unit in rows:
-        report, _ = compiled_figures(session, plan_id=plan.id, kind=ReportKind.six_month,
-                                     period=PERIOD)
-        c = report.completeness if report else {}
-        expected = c.get("expected", 0)
-        got = c.get("on_time", 0) + c.get("late", 0)
-        table.add_row(unit.label, str(expected), str(c.get("on_time", 0)), str(c.get("late", 0)),
-                      str(c.get("missing", 0)), f"{100 * got / expected:.0f}%" if expected else "-")
-    console.print(table)
-    _, figures = compiled_figures(session, plan_id=plan_id, kind=ReportKind.six_month,
-                                  period=PERIOD)
-    fig = Table(title="Hà Nội compiled indicators against the 2025 targets (Nghị quyết 28/NQ-CP)")
-    for name in ("code", "indicator", "female", "male", "total/num.", "value", "target", "status"):
-        fig.add_column(name, no_wrap=True, max_width=34 if name == "indicator" else None)
-    for f in figures:
-        fig.add_row(f.code, f.name, *(str(v) if v is not None else "–" for v in (
-            f.female, f.male, f.total if f.kind != "ratio" else f.numerator, f.value, f.target)),
-            f.status)
-    console.print(fig)
+    for kind, period, title in (
+        (ReportKind.six_month, PERIOD, "Six-month report 2025 (three tiers)"),
+        (ReportKind.annual, ANNUAL, "Annual report 2025 (two tiers since 1/7/2025)"),
+    ):
+        print_period(session, plan_id, console, kind, period, title)
     counts = outbox_counts(session)
     msg = Table(title="Messages the cycle generated (outbox, by kind/status)")
     msg.add_column("kind/status")
@@ -305,17 +328,61 @@ def print_summary(session: Session, plan_id: int, console: Console, data_dir: Pa
         msg.add_row(key, str(n))
     console.print(msg)
     path = write_compiled_report(session, plan_id, data_dir)
-    console.print(f"compiled report written to [bold]{path}[/]")
+    console.print(f"six-month: compiled report written to [bold]{path}[/]")
+    annual = write_compiled_report(session, plan_id, data_dir, ReportKind.annual, ANNUAL)
+    console.print(f"annual: compiled report written to [bold]{annual}[/]")
     console.print(f"messages the file channel wrote: {get_settings().resolved_outbox_dir}")
     return path
 
 
-def write_compiled_report(session: Session, plan_id: int, data_dir: Path) -> Path:
-    """The city's compiled six-month report as .docx, .html and .md; returns the .docx path."""
+def print_period(
+    session: Session, plan_id: int, console: Console, kind: ReportKind, period: str, title: str
+) -> None:
+    """Completeness per compiling committee and the city's indicators for one period."""
+    from planflow.services.aggregation import compiled_figures
+
+    rows = session.exec(
+        select(Plan, OrgUnit)
+        .join(OrgUnit, OrgUnit.id == Plan.issuer_id)
+        .where((Plan.id == plan_id) | ((Plan.root_id == plan_id) & (Plan.depth == 1)))
+        .order_by(Plan.depth, OrgUnit.tiers.desc(), OrgUnit.code)
+    ).all()
+    table = Table(title=f"{title}: completeness per committee")
+    for name in ("committee", "expected", "on time", "late", "missing", "rate"):
+        table.add_column(name, justify="left" if name == "committee" else "right")
+    for plan, unit in rows:
+        report, _ = compiled_figures(session, plan_id=plan.id, kind=kind, period=period)
+        c = report.completeness if report else {}
+        expected = c.get("expected", 0)
+        if not expected:  # nothing was owed to it for this period (a commune, a merged ward)
+            continue
+        got = c.get("on_time", 0) + c.get("late", 0)
+        table.add_row(unit.label, str(expected), str(c.get("on_time", 0)), str(c.get("late", 0)),
+                      str(c.get("missing", 0)), f"{100 * got / expected:.0f}%")
+    console.print(table)
+    _, figures = compiled_figures(session, plan_id=plan_id, kind=kind, period=period)
+    fig = Table(title=f"{title}: Hà Nội compiled indicators against the 2025 targets "
+                "(Nghị quyết 28/NQ-CP)")
+    for name in ("code", "indicator", "female", "male", "total/num.", "value", "target", "status"):
+        fig.add_column(name, no_wrap=True, max_width=34 if name == "indicator" else None)
+    for f in figures:
+        fig.add_row(f.code, f.name, *(str(v) if v is not None else "–" for v in (
+            f.female, f.male, f.total if f.kind != "ratio" else f.numerator, f.value, f.target)),
+            f.status)
+    console.print(fig)
+
+
+def write_compiled_report(
+    session: Session,
+    plan_id: int,
+    data_dir: Path,
+    kind: ReportKind = ReportKind.six_month,
+    period: str = PERIOD,
+) -> Path:
+    """The city's compiled report of a period as .docx, .html and .md; returns the .docx path."""
     from planflow.documents.writing.render import Format, write_report_set
 
     paths = write_report_set(
-        session, plan_id=plan_id, kind=ReportKind.six_month, period=PERIOD,
-        folder=data_dir / "reports",
+        session, plan_id=plan_id, kind=kind, period=period, folder=data_dir / "reports",
     )
     return paths[Format.docx]

@@ -57,11 +57,23 @@ def serve() -> None:
     serve_all()
 
 
-def demo(seed: int = typer.Option(2025, help="seed of the simulated units' behaviour")) -> None:
+def demo(
+    seed: int = typer.Option(2025, help="seed of the simulated units' behaviour"),
+    year: int = typer.Option(
+        2025, "--year", min=2025, max=2100,
+        help="2025: the year of the reorganisation (three tiers, then two); a later year: a plan "
+        "on two tiers from the start (the 2025 draft re-dated)",
+    ),
+) -> None:
     """Run the full cycle on the configured database (default: a local SQLite file)."""
-    from planflow.demo import run_demo
+    if year == 2025:
+        from planflow.demo import run_demo
 
-    run_demo(seed=seed)
+        run_demo(seed=seed)
+        return
+    from planflow.demo_two_tiers import run_demo_two_tiers
+
+    run_demo_two_tiers(year=year, seed=seed)
 
 
 def register(app: typer.Typer) -> None:

@@ -70,6 +70,8 @@ def notify_plan_issued(
 
     drafts = []
     for assignment in assignments:
+        if assignment.unit_id == plan.issuer_id:  # a committee's own duties: not an assignment
+            continue
         unit = units[assignment.unit_id]
         # the unit's own requests carry its (earlier, level-adjusted) deadlines; else the regime
         lines = own.get(unit.id) or regime  # type: ignore[arg-type]

@@ -146,7 +146,10 @@ def plan_reminders(
     requests = list(
         session.exec(
             select(ReportRequest)
+            .join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
             .where(ReportRequest.status.in_(OPEN), ReportRequest.deadline <= today + HORIZON)
+            # a unit that no longer exists (merged on 1/7/2025) is not chased
+            .where(OrgUnit.valid_to.is_(None) | (OrgUnit.valid_to >= today))
             .order_by(ReportRequest.id)
         )
     )

@@ -107,7 +107,9 @@ def aggregate_period(
     """Aggregate every compiling committee under ``plan_id`` (itself included), deepest first;
     ``only_top`` compiles just ``plan_id``'s issuer from what its children already compiled."""
     top = get_plan(session, plan_id)
-    if top.status == State.cancelled:
+    # a cancelled plan is not compiled; a sub-plan cancelled because its unit ended (1/7/2025)
+    # still compiles what was owed under it before: the period's tree is the one of its deadline
+    if top.status == State.cancelled and top.parent_id is None:
         raise IllegalTransition(f"kế hoạch {plan_id} đã bị hủy: không tổng hợp báo cáo")
     tree_plans = session.exec(
         select(Plan).where((Plan.root_id == top.tree_id) | (Plan.id == top.tree_id))
@@ -121,6 +123,7 @@ def aggregate_period(
                 ReportRequest.plan_id.in_(list(wanted)),
                 ReportRequest.kind == kind,
                 ReportRequest.period == period,
+                ReportRequest.status != State.cancelled,
             )
             .distinct()
         ).all()

@@ -28,7 +28,7 @@ from planflow.models import (
 )
 from planflow.services import hierarchy
 from planflow.services.deadlines import derive_deadline, next_working_day
-from planflow.services.plans import ensure_requests, get_plan
+from planflow.services.plans import CITATION, ensure_requests, get_plan
 from planflow.states import GuardFailed
 
 SIGNATURE_BLOCK = "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
@@ -313,7 +313,7 @@ def _preamble(session: Session, tree: TreeIndex, parent: Plan) -> str:
     issuer = tree.units.get(parent.issuer_id) or session.get(OrgUnit, parent.issuer_id)
     number = parent.number or "…/KH-UBND"
     when = parent.issued_on.strftime("%d/%m/%Y") if parent.issued_on else "…"
-    return f"Thực hiện Kế hoạch số {number} ngày {when} của UBND {issuer.name}"
+    return f"{CITATION}{number} ngày {when} của UBND {issuer.name}"
 
 
 def _assignment_rows(session: Session, plan_ids: list[int]) -> dict[int, list[dict]]:

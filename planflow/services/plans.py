@@ -6,13 +6,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import insert
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.models import (
     Assignment,
+    OrgUnit,
     Plan,
     PlanDeadline,
     PlanSection,
+    Report,
+    ReportKind,
     ReportRequest,
     State,
     TransitionLog,
@@ -212,6 +215,10 @@ def issue_plan(
     """
     plan = get_plan(session, plan_id, lock=True)
     fire(session, plan, "issue", actor=actor, at=at, approver=approver, comment=comment)
+    if plan.parent_id is not None:
+        _cite_parent(session, plan)
+        _sub_plan_delivered(session, plan, actor=actor, at=at)
+    _cite_in_children(session, plan)
     created = ensure_requests(session, [plan_id])
     drafted = session.exec(
         select(ReportRequest.id).where(
@@ -222,6 +229,68 @@ def issue_plan(
     notify.plan_issued(session, plan_id=plan_id)
     session.flush()
     return IssueResult(plan_id=plan_id, requests_created=created, requests_issued=len(issued))
+
+
+CITATION = "Thực hiện Kế hoạch số "
+
+
+def parent_citation(session: Session, parent: Plan) -> str:
+    """How a sub-plan opens: "Thực hiện Kế hoạch số 70/KH-UBND ngày 17/02/2024 của UBND …";
+    "…" stands for a number or a date the parent does not have yet."""
+    issuer = session.get(OrgUnit, parent.issuer_id)
+    number = parent.number or "…/KH-UBND"
+    when = parent.issued_on.strftime("%d/%m/%Y") if parent.issued_on else "…"
+    return f"{CITATION}{number} ngày {when} của UBND {issuer.name if issuer else '…'}"
+
+
+def _cite_parent(session: Session, plan: Plan) -> None:
+    """A sub-plan issued after its parent cites the parent's real number and date."""
+    if plan.preamble is None or plan.preamble.startswith(CITATION):
+        parent = get_plan(session, plan.parent_id)  # type: ignore[arg-type]
+        _, _, rest = (plan.preamble or "").partition("\n")
+        plan.preamble = parent_citation(session, parent) + (f"\n{rest}" if rest else "")
+        session.add(plan)
+
+
+def _cite_in_children(session: Session, plan: Plan) -> None:
+    """Drafted sub-plans pre-filled before ``plan`` had its number now cite it."""
+    citation = parent_citation(session, plan)
+    for child in session.exec(
+        select(Plan).where(Plan.parent_id == plan.id, Plan.status == State.drafted)
+    ).all():
+        if (child.preamble or "").startswith(CITATION) and not child.preamble.startswith(citation):
+            _, _, rest = child.preamble.partition("\n")
+            child.preamble = citation + (f"\n{rest}" if rest else "")
+            session.add(child)
+
+
+def _sub_plan_delivered(
+    session: Session, plan: Plan, *, actor: str, at: datetime | None
+) -> None:
+    """Issuing its own plan is what a unit owed under its parent's: that request is submitted,
+    with the sub-plan as its content, so nobody is reminded of a plan already issued."""
+    from planflow.notifications.compose import plan_doc
+
+    request = session.exec(
+        select(ReportRequest).where(
+            ReportRequest.plan_id == plan.parent_id,
+            ReportRequest.unit_id == plan.issuer_id,
+            ReportRequest.kind == ReportKind.sub_plan,
+            col(ReportRequest.status).in_([State.issued, State.acknowledged]),
+        )
+    ).first()
+    if request is None:
+        return
+    fire(session, request, "submit", actor=actor, at=at, content_checked=True)
+    report = session.exec(select(Report).where(Report.request_id == request.id)).first() or Report(
+        request_id=request.id,
+        plan_id=request.plan_id,
+        unit_id=request.unit_id,
+        kind=request.kind,
+        period=request.period,
+    )
+    report.narrative = {"sub_plan": plan_doc(plan), "sub_plan_id": str(plan.id)}
+    session.add(report)
 
 
 def sections_of(session: Session, plan: Plan) -> list[PlanSection]:

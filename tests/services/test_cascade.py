@@ -196,3 +196,59 @@ def test_sub_plans_read_their_parent_sections_until_they_write_their_own(
     session.flush()
     assert [s.title for s in sections_of(session, ha_dong)] == ["Tuyên truyền trên địa bàn quận"]
     assert _count(session, PlanSection) == 2  # nothing copied per sub-plan
+
+
+def test_issuing_a_sub_plan_satisfies_its_request_and_cites_the_parent(
+    session: Session, hanoi: Plan, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from datetime import UTC, datetime
+
+    from planflow.models import OutboxMessage, Report, State
+    from planflow.notifications.reminders import plan_reminders
+    from planflow.services.plans import issue_plan
+
+    monkeypatch.setenv("PLANFLOW_CHANNELS", "file")
+    hanoi.status = State.drafted  # the factory issued it without requests: issue it properly
+    session.add(hanoi)
+    session.flush()
+    issue_plan(session=session, plan_id=hanoi.id, actor="Sở LĐTBXH")
+    cascade_plan(session=session, plan_id=hanoi.id)
+    ha_dong = _sub_plan(session, hanoi, "268")
+    tho_quan = session.exec(select(Plan).join(OrgUnit, OrgUnit.id == Plan.issuer_id).where(
+        OrgUnit.name == "Phường Thổ Quan")).one()
+    ha_dong.number, ha_dong.issued_on, ha_dong.signer_name = "70/KH-UBND", date(2025, 2, 14), "A"
+    session.add(ha_dong)
+    issue_plan(session=session, plan_id=ha_dong.id, actor="UBND Quận Hà Đông",
+               at=datetime(2025, 2, 14, 3, tzinfo=UTC))
+    # the district's request under the city plan is submitted, with its plan as the content
+    owed = session.exec(select(ReportRequest).where(
+        ReportRequest.plan_id == hanoi.id, ReportRequest.unit_id == ha_dong.issuer_id,
+        ReportRequest.kind == ReportKind.sub_plan)).one()
+    assert owed.status == State.submitted and not owed.late
+    report = session.exec(select(Report).where(Report.request_id == owed.id)).one()
+    assert report.narrative["sub_plan"] == "Kế hoạch số 70/KH-UBND ngày 14/02/2025"
+    # its wards' drafts now cite the district plan by number and date
+    ward_plan = session.exec(select(Plan).where(Plan.parent_id == ha_dong.id)).first()
+    assert ward_plan.preamble.startswith(
+        "Thực hiện Kế hoạch số 70/KH-UBND ngày 14/02/2025 của UBND Quận Hà Đông")
+    # a sweep after the deadline chases the districts that did not issue theirs, not Hà Đông
+    plan_reminders(session=session, now=datetime(2025, 2, 20, 1, tzinfo=UTC))
+    chased = session.exec(select(OutboxMessage.unit_id).where(
+        OutboxMessage.kind != "plan_issued")).all()
+    assert ha_dong.issuer_id not in chased
+    ba_dinh = session.exec(select(OrgUnit).where(OrgUnit.name == "Quận Ba Đình")).one()
+    assert ba_dinh.id in chased
+    # a ward's own plan is never mailed to the ward as an assignment to itself
+    tho_quan_district = session.get(Plan, tho_quan.parent_id)
+    tho_quan_district.number, tho_quan_district.issued_on = "9/KH-UBND", date(2025, 2, 14)
+    tho_quan_district.signer_name = "B"
+    session.add(tho_quan_district)
+    issue_plan(session=session, plan_id=tho_quan_district.id, actor="UBND quận Long Biên")
+    tho_quan.number, tho_quan.issued_on, tho_quan.signer_name = "3/KH-UBND", date(2025, 2, 18), "C"
+    session.add(tho_quan)
+    before = len(session.exec(select(OutboxMessage).where(
+        OutboxMessage.unit_id == tho_quan.issuer_id)).all())
+    issue_plan(session=session, plan_id=tho_quan.id, actor="UBND Phường Thổ Quan")
+    after = session.exec(select(OutboxMessage).where(
+        OutboxMessage.unit_id == tho_quan.issuer_id)).all()
+    assert len(after) == before

@@ -201,6 +201,39 @@ def test_history_stays_and_a_re_run_changes_nothing(session: Session, cycle: dic
     assert session.get(OrgUnit, city_plan.issuer_id).tiers == 2
     created = cascade_plan(session=session, plan_id=city_plan.id)
     assert created.created == 126
+    session.commit()
+
+
+def test_both_periods_compile_on_their_own_tree(session: Session, cycle: dict) -> None:
+    from planflow.services.aggregation import compiled_figures
+
+    reorganise(session=session, province="Hà Nội", on=ON)
+    session.commit()
+    # H1 (due 30/5) compiles again on the three-tier tree: Phường Mộ Lao's report is in it
+    h1 = aggregate_period(session=session, plan_id=cycle["plan"], kind=ReportKind.six_month,
+                          period="2025-H1", actor="Sở Nội vụ")
+    session.commit()
+    _, figures = compiled_figures(session, plan_id=cycle["plan"], kind=ReportKind.six_month,
+                                  period="2025-H1")
+    talks = next(f for f in figures if f.code == "HD-TT-NG")
+    assert (talks.female, talks.male, talks.total) == (30, 12, 42)  # Mộ Lao's, the only one
+    assert len(h1.nodes) == 31  # the city and its 30 districts, once each
+    # the annual period (due 30/11) compiles on the two-tier tree: 126 communes and the
+    # departments report straight to the city; the cancelled district plans owe nothing
+    year = aggregate_period(session=session, plan_id=cycle["plan"], kind=ReportKind.annual,
+                            period="2025", actor="Sở Nội vụ")
+    session.commit()
+    city = next(n for n in year.nodes if n.plan_id == cycle["plan"])
+    assert [n.plan_id for n in year.nodes] == [cycle["plan"]]
+    communes = session.scalar(
+        select(func.count()).select_from(ReportRequest).join(
+            OrgUnit, OrgUnit.id == ReportRequest.unit_id
+        ).where(ReportRequest.plan_id == cycle["plan"], ReportRequest.kind == ReportKind.annual,
+                OrgUnit.tiers == 2, OrgUnit.kind == UnitKind.committee)
+    )
+    assert communes == 126 and city.expected >= 126
+    for node in h1.nodes + year.nodes:  # completeness never above 100 %
+        assert node.on_time + node.late <= node.expected and node.rate <= 100.0
 
 
 def test_bad_input_changes_nothing(session: Session) -> None:

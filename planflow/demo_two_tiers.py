@@ -1,0 +1,156 @@
+"""``planflow demo --year 2026``: a plan issued on two tiers from the start, as users make them
+now — city → 126 communes and wards of Hà Nội, with Sở Nội vụ as the standing agency.
+
+There is no real 2026 plan to ship, so the demo re-dates the 2025 draft: same content, the year
+and its deadlines moved to ``year``, the names the two-tier map no longer has carried by the
+configured successions (Sở LĐTBXH's duties to Sở Nội vụ; "UBND các quận, huyện, thị xã" to
+every commune and ward). Everything it makes up is labelled, like the 2025 demo.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import date, datetime
+from pathlib import Path
+
+from rich.console import Console
+from sqlmodel import Session, select
+
+from planflow.config.db import create_schema, get_engine
+from planflow.config.settings import get_settings
+from planflow.demo import (
+    DEMO_NUMBER,
+    DemoLog,
+    issue_sub_plans,
+    print_period,
+    send_clock,
+    simulate_units,
+    write_compiled_report,
+)
+from planflow.models import Assignment, Plan, ReportKind, Role, State
+from planflow.models.time import LOCAL_TZ
+
+COMMUNES_LABEL = "Ủy ban nhân dân các xã, phường"
+
+
+def _redate(day: date, year: int) -> date:
+    from planflow.services.deadlines import previous_working_day
+
+    return previous_working_day(day.replace(year=year))
+
+
+def two_tier_plan(session: Session, year: int, log: DemoLog) -> Plan:
+    """The 2025 draft re-dated to ``year`` and addressed to the two-tier city; reused later."""
+    from planflow.documents.reading.importer import import_plan, save_plan
+    from planflow.samples import HANOI_2025_DRAFT, sample_path
+    from planflow.services import hierarchy
+
+    city = hierarchy.get_unit(session, 2, "01")
+    found = session.exec(
+        select(Plan).where(Plan.issuer_id == city.id, Plan.year == year,
+                           Plan.number == DEMO_NUMBER)
+    ).first()
+    if found is not None:
+        log.reused.append(f"plan {found.id} ({found.number} of {year}, {found.status})")
+        return found
+    imported = import_plan(session=session, text_or_path=sample_path(HANOI_2025_DRAFT), tiers=2)
+    parsed = imported.parsed
+    imported.parsed = replace(parsed, year=year, title=parsed.title.replace("2025", str(year)))
+    for line in imported.deadlines:
+        line.due_on = _redate(line.due_on, year)
+    home = hierarchy.standing_agency(session, city)  # Sở Nội vụ
+    communes_duties: list[str] = []
+    merged = 0
+    kept = []
+    for a in imported.assignments:
+        if a.unit_id is None and "Lao động" in a.unit and home is not None:
+            target = next((b for b in imported.assignments if b.unit_id == home.id), None)
+            if target is not None:
+                target.duties += a.duties  # LĐTBXH's gender-equality work is Nội vụ's since 1/3/2025
+                merged += 1
+                continue
+        if a.unit_id is None and "quận" in a.unit:
+            communes_duties += a.duties  # the districts' duties: the communes' since 1/7/2025
+            continue
+        kept.append(a)
+    imported.assignments = kept
+    plan = save_plan(session=session, imported=imported)
+    plan.number, plan.issued_on = DEMO_NUMBER, date(year, 1, 20)
+    session.add(plan)
+    position = len(kept)
+    communes = hierarchy.child_committees(session, city.id)
+    for unit in communes:
+        session.add(Assignment(plan_id=plan.id, unit_id=unit.id, role=Role.lead,
+                               position=position, group_label=COMMUNES_LABEL,
+                               duties="\n".join(communes_duties)))
+        position += 1
+    session.flush()
+    log.done.append(
+        f"the 2025 draft re-dated to {year} as plan {plan.id} (number {DEMO_NUMBER} and dates "
+        f"assigned by the demo): Sở LĐTBXH's duties given to Sở Nội vụ ({merged} block), the "
+        f"districts' duties to {len(communes)} communes and wards"
+    )
+    return plan
+
+
+def run_demo_two_tiers(*, year: int, seed: int = 2025, console: Console | None = None) -> Path:
+    """Issue, cascade, report and compile the six-month period of a two-tier ``year`` plan."""
+    from planflow.flows.runtime import local_mode
+
+    with local_mode():
+        return _run(year=year, seed=seed, console=console or Console(width=120))
+
+
+def _run(*, year: int, seed: int, console: Console) -> Path:
+    from planflow.flows.plans import cascade_plan_flow, issue_plan_flow
+    from planflow.flows.reports import aggregate_period_flow
+    from planflow.flows.runtime import prefect_env_defaults
+    from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow
+    from planflow.services import hierarchy
+    from planflow.services.catalogue import load_indicators
+
+    prefect_env_defaults(quiet=True)
+    engine = get_engine()
+    create_schema(engine)
+    log = DemoLog()
+    period = f"{year}-H1"
+    console.rule(f"[bold]planflow demo: Hà Nội {year} on two tiers (the 2025 draft re-dated)")
+    with Session(engine, expire_on_commit=False) as session:
+        loaded = hierarchy.load_units(session=session, province="Hà Nội", tiers=2,
+                                      demo_contacts=True)
+        load_indicators(session=session)
+        plan = two_tier_plan(session, year, log)
+        session.commit()
+        plan_id, status = plan.id, plan.status
+    (log.done if loaded.total_created else log.reused).append(
+        f"Hà Nội two-tier units: {loaded.total_created} created, {loaded.total_existing} existing"
+    )
+    if status == State.drafted:
+        issued = issue_plan_flow(plan_id, actor="Sở Nội vụ")
+        log.done.append(f"issued the city plan: {issued.requests_issued} report requests, "
+                        f"{issued.sub_plans_created} sub-plans cascaded")
+    else:
+        again = cascade_plan_flow(plan_id)
+        log.reused.append(f"city plan already {status}; cascade re-run: {again.created} created")
+    with Session(engine, expire_on_commit=False) as session:
+        issue_sub_plans(session, plan_id, log, issued_on=date(year, 2, 10))
+        session.commit()
+        simulate_units(session, plan_id, seed, log, kind=ReportKind.six_month, period=period)
+        session.commit()
+    aggregate_period_flow(plan_id, ReportKind.six_month, period, actor="Sở Nội vụ")
+    sweep = daily_sweep_flow(now=datetime(year, 5, 31, 8, 0, tzinfo=LOCAL_TZ), send=False)
+    sent = dispatch_outbox_flow(now=send_clock())
+    log.done.append(f"daily sweep as of 31/05/{year}: {sweep.overdue_total} overdue requests, "
+                    f"{sweep.messages_queued} reminder messages queued; outbox: "
+                    f"{sent['sent']} sent")
+    for line in log.reused:
+        console.print(f"[yellow]reused[/]  {line}")
+    for line in log.done:
+        console.print(f"[green]done[/]    {line}")
+    with Session(engine) as session:
+        print_period(session, plan_id, console, ReportKind.six_month, period,
+                     f"Six-month report {year} (two tiers, demo)")
+        path = write_compiled_report(session, plan_id, get_settings().data_dir,
+                                     ReportKind.six_month, period)
+    console.print(f"six-month: compiled report written to [bold]{path}[/]")
+    return path
