@@ -18,6 +18,7 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	$(VENV)/bin/planflow bench
+	$(VENV)/bin/python benchmarks/reorganise.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

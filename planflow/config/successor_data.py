@@ -78,6 +78,7 @@ class Reorganisation:
     sources: dict[str, str]
 
 
+@lru_cache(maxsize=65536)
 def fold(text: str) -> str:
     """The package's keys: lower case, no diacritics, no spaces: "Phường Mộ Lao" → "phuongmolao"."""
     text = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))

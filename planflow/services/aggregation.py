@@ -50,6 +50,7 @@ class Completeness:
     missing: int = 0
     late_units: list[str] = field(default_factory=list)
     missing_units: list[str] = field(default_factory=list)
+    moved: dict[str, list[str]] = field(default_factory=dict)  # unit → the ended units before it
 
     @property
     def rate(self) -> float:
@@ -64,6 +65,7 @@ class Completeness:
             "missing": self.missing,
             "late_units": self.late_units,
             "missing_units": self.missing_units,
+            "moved": self.moved,
         }
 
 
@@ -170,6 +172,7 @@ def _aggregate_level(
             ReportRequest.unit_id,
             ReportRequest.status,
             ReportRequest.late,
+            ReportRequest.origins,
         ).where(
             ReportRequest.plan_id.in_(c),
             ReportRequest.kind == kind,
@@ -177,7 +180,10 @@ def _aggregate_level(
         ),
         plan_ids,
     )
-    labels = _labels(session, {r.unit_id for r in requests} | {p.issuer_id for p in plans})
+    origins = {o for r in requests for o in (r.origins or [])}
+    labels = _labels(
+        session, {r.unit_id for r in requests} | {p.issuer_id for p in plans} | origins
+    )
     # child committees that compiled their own subtree: counted through that report instead
     child_plan_ids = [p.id for p in by_id.values() if p.parent_id in level_ids]
     compiled_children = _rows(
@@ -216,13 +222,15 @@ def _aggregate_level(
         for p in plans
     }
     to_aggregate: list[int] = []
-    for request_id, plan_id, unit_id, status, late in sorted(
+    for request_id, plan_id, unit_id, status, late, moved_from in sorted(
         requests, key=lambda r: labels[r.unit_id][0]
     ):
         if status not in EXPECTED:
             continue
         node = completeness[plan_id]
         node.expected += 1
+        if moved_from:  # carried over from units that ended (1/7/2025)
+            node.moved[labels[unit_id][1]] = [labels[o][1] for o in moved_from if o in labels]
         if status in DONE:
             if late:
                 node.late += 1

@@ -232,6 +232,13 @@ def test_both_periods_compile_on_their_own_tree(session: Session, cycle: dict) -
                 OrgUnit.tiers == 2, OrgUnit.kind == UnitKind.committee)
     )
     assert communes == 126 and city.expected >= 126
+    # the compiled report says where the moved requests came from
+    assert "UBND Phường Mộ Lao" in city.moved["UBND Phường Hà Đông"]
+    from planflow.documents.writing.render import render_report
+
+    text = render_report(session, plan_id=cycle["plan"], kind=ReportKind.annual,
+                         period="2025", fmt="md").decode()
+    assert "UBND phường Hà Đông (chuyển từ " in text and "UBND phường Mộ Lao" in text
     for node in h1.nodes + year.nodes:  # completeness never above 100 %
         assert node.on_time + node.late <= node.expected and node.rate <= 100.0
 
