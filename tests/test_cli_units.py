@@ -83,3 +83,38 @@ def test_errors_print_one_line_and_exit_non_zero(args: list[str], message: str) 
     assert "Traceback" not in done.stderr + done.stdout
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and message in lines[0], done.stderr
+
+
+def test_reorganise_dry_run_prints_in_vietnamese_and_changes_nothing(runner: CliRunner) -> None:
+    from sqlalchemy import func
+    from sqlmodel import Session, select
+
+    from planflow.config.db import get_engine
+    from planflow.models import OrgUnit, TransitionLog
+
+    missing = planflow("units", "reorganise", "--province", "Hà Nội", "--on", "2025-07-01")
+    assert missing.returncode == 1 and missing.stderr.count("\n") == 1
+    assert "no three-tier units" in missing.stderr
+    loaded = runner.invoke(cli.app, ["units", "load", "--province", "Hà Nội", "--tiers", "3"])
+    assert loaded.exit_code == 0, loaded.output
+    bad_day = planflow("units", "reorganise", "--province", "Hà Nội", "--on", "1/7/2025")
+    assert bad_day.returncode == 1 and "expected a date like 2025-07-01" in bad_day.stderr
+
+    def counts() -> tuple[int, int, int]:
+        with Session(get_engine()) as s:
+            units = s.scalar(select(func.count()).select_from(OrgUnit))
+            ended = s.scalar(select(func.count()).select_from(OrgUnit).where(~OrgUnit.active))
+            audit = s.scalar(select(func.count()).select_from(TransitionLog))
+            return units, ended, audit
+
+    before = counts()
+    dry = runner.invoke(cli.app, ["units", "reorganise", "--province", "Hà Nội", "--on",
+                                  "2025-07-01", "--dry-run"])
+    assert dry.exit_code == 0, dry.output
+    assert "Chạy thử (không thay đổi dữ liệu)" in dry.output
+    assert "Đơn vị sẽ kết thúc hoạt động: 841" in dry.output
+    assert counts() == before
+    done = runner.invoke(cli.app, ["units", "reorganise", "--province", "Hà Nội"])
+    assert done.exit_code == 0, done.output
+    assert "Đơn vị đã kết thúc hoạt động: 841" in done.output
+    assert counts()[1] == 841
