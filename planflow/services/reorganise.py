@@ -198,15 +198,11 @@ _COLUMNS = (
 
 
 def _subtrees(session: Session, tiers: int, codes: list[str]) -> list[Any]:
-    rows: list[Any] = []
-    for code in codes:
-        rows += session.execute(
-            select(*_COLUMNS).where(
-                OrgUnit.tiers == tiers,
-                (OrgUnit.path == code) | col(OrgUnit.path).startswith(code + "/"),
-            )
-        ).all()
-    return rows
+    """The units of these provinces in one scheme: one read of the scheme, filtered here (a
+    LIKE per province costs a scan each on SQLite)."""
+    wanted = set(codes)
+    rows = session.execute(select(*_COLUMNS).where(OrgUnit.tiers == tiers)).all()
+    return [r for r in rows if r.path.split("/", 1)[0] in wanted]
 
 
 def _read_scope(
@@ -270,7 +266,9 @@ def _record_edges(
     insert_edges(session, todo)
     result.edges_added = len(todo)
     # bodies whose work already passed to another body of the old province (LĐTBXH → Nội vụ)
-    for unit_id, successor in units_on(session, scope.old.keys(), on - timedelta(days=1)).items():
+    bodies = [u.id for u in scope.old.values()
+              if u.kind != UnitKind.committee and u.level == Level.province]
+    for unit_id, successor in units_on(session, bodies, on - timedelta(days=1)).items():
         if successor != unit_id and successor in default:
             default.setdefault(unit_id, default[successor])
     return default
@@ -479,6 +477,7 @@ def _move_requests(
     result: ReorganiseResult,
 ) -> None:
     requests = _open_requests(session, list(scope.old), on)
+    standing = hierarchy.standing_role(2, Level.province) or ""
     cancel: dict[int, str] = {}
     landing: dict[tuple[int, int, str, str], list[tuple[Any, Any]]] = defaultdict(list)
     for request in requests:
@@ -494,10 +493,11 @@ def _move_requests(
             continue
         target = scope.new[target_id]
         plan = _target_plan(plans, transferred, request.plan_id, target.parent_id or target_id)
-        if plan is None or target_id == transferred.get(plan.id, plan.issuer_id):
+        receiver = scope.beside_new.get((transferred.get(plan.id, -1), standing)) if plan else None
+        if plan is None or target_id in (transferred.get(plan.id, plan.issuer_id), receiver):
             cancel[request.id] = (
                 f"{_label(unit)} kết thúc hoạt động từ {on:%d/%m/%Y}; "
-                f"{_label(target)} là đơn vị ban hành kế hoạch, không tự báo cáo cho mình"
+                f"{_label(target)} ban hành kế hoạch hoặc nhận báo cáo, không tự báo cáo cho mình"
             )
             continue
         landing[(plan.id, target_id, request.kind, request.period)].append((request, plan))
@@ -637,25 +637,34 @@ def _fill_communes(
         position[pid] = max(position[pid], row.position + 1)
     # who takes over what: new commune ← districts of its old wards; new body ← old body
     takes: dict[tuple[int, int], list[int]] = defaultdict(list)
+    # an old province's plans only: where three provinces merged, a commune carries on the
+    # plan of the province its wards belonged to, not its two neighbours'
+    plans_of: dict[str, list[int]] = defaultdict(list)
+    for pid in transferred:
+        old_issuer = scope.old.get(plans.rows[pid].issuer_id)
+        if old_issuer is not None:  # None on a re-run: the plan has its new issuer already
+            plans_of[old_issuer.code].append(pid)
     for unit in scope.old.values():
         if unit.kind == UnitKind.committee and unit.level == Level.ward:
-            for commune in data.wards.get(unit.code, ()):
-                new_id = scope.new_by_code[commune.code].id
-                for pid, issuer in transferred.items():
-                    if scope.new[new_id].parent_id == issuer:
-                        takes[(pid, new_id)].append(unit.parent_id)
-    for (pid, unit_id), row in assignments.items():
-        old = scope.old.get(unit_id)
-        if old is not None and old.kind != UnitKind.committee and old.level == Level.province:
-            new_id = scope.beside_new.get((transferred[pid], old.role_key or ""))
-            for successor in units_on(session, [unit_id], on - timedelta(days=1)).values():
-                successor_row = scope.old.get(successor)
-                if successor_row is not None:
-                    new_id = scope.beside_new.get(
-                        (transferred[pid], successor_row.role_key or ""), new_id
-                    )
-            if new_id is not None:
-                takes[(pid, new_id)].append(unit_id)
+            pids = plans_of.get(scope.province_code(unit), ())
+            for commune in data.wards.get(unit.code, ()) if pids else ():
+                new = scope.new_by_code[commune.code]
+                for pid in pids:
+                    takes[(pid, new.id)].append(unit.parent_id)
+    bodies = [
+        (pid, unit_id) for pid, unit_id in assignments
+        if unit_id in scope.old and scope.old[unit_id].kind != UnitKind.committee
+        and scope.old[unit_id].level == Level.province
+    ]
+    # a department merged before (LĐTBXH → Nội vụ on 1/3) passes its work on as its successor
+    merged = units_on(session, {u for _, u in bodies}, on - timedelta(days=1))
+    for pid, unit_id in bodies:
+        role = scope.old[unit_id].role_key or ""
+        if merged.get(unit_id, unit_id) in scope.old:
+            role = scope.old[merged.get(unit_id, unit_id)].role_key or role
+        new_id = scope.beside_new.get((transferred[pid], role))
+        if new_id is not None:
+            takes[(pid, new_id)].append(unit_id)
     new_rows = []
     for (pid, unit_id), sources in sorted(takes.items()):
         if (pid, unit_id) in assignments:
@@ -677,13 +686,16 @@ def _fill_communes(
     # requests for the periods still to come, where no moved request landed
     have = _existing_requests(session, set(plan_ids), {u for _, u in takes})
     created = []
+    standing = hierarchy.standing_role(2, Level.province) or ""
+    lines_of: dict[int, list[tuple[str, str, Any]]] = defaultdict(list)
+    for (line_plan, kind, period), line in plans.lines.items():
+        if line.due_on >= on:
+            lines_of[line_plan].append((kind, period, line))
     for (pid, unit_id) in sorted(takes):
         plan = plans.rows[pid]
         unit = scope.new[unit_id]
-        agency = scope.beside_new.get((transferred[pid], hierarchy.standing_role(2, Level.province) or ""))
-        for (line_plan, kind, period), line in plans.lines.items():
-            if line_plan != (plan.root_id or plan.id) or line.due_on < on:
-                continue
+        agency = scope.beside_new.get((transferred[pid], standing))
+        for kind, period, line in lines_of.get(plan.root_id or plan.id, ()):
             if (pid, unit_id, kind, period) in have or unit_id == agency:
                 continue
             deadline = derive_deadline(line.due_on, 1) if unit.kind == UnitKind.committee else line.due_on
