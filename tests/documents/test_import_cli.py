@@ -48,7 +48,7 @@ def test_json_prints_the_documented_structure(hanoi: Session, runner: CliRunner)
         "source", "shape", "tiers", "number", "symbol", "kind", "wrapper", "place", "issuer",
         "issuer_code", "issued_on", "title", "year", "parent_plan", "preamble", "parts",
         "purpose", "sections", "assignments", "deadlines", "closing", "recipients", "signer",
-        "unresolved", "warnings", "gaps",
+        "unresolved", "warnings", "gaps", "fields",
     ]  # fmt: skip
     assert (data["number"], data["issued_on"], data["year"]) == ("70/KH-UBND", "2024-02-17", 2024)
     assert set(data["assignments"][0]) == {
@@ -105,3 +105,36 @@ def test_json_with_save_carries_the_plan_id(hanoi: Session) -> None:
     result = planflow("plan", "import", str(HADONG_2024), "--save", "--json")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout)["plan_id"] == 1
+
+
+def test_each_field_says_its_line_and_whether_it_was_read(
+    hanoi: Session, runner: CliRunner
+) -> None:
+    result = runner.invoke(cli.app, ["plan", "import", str(HADONG_2024), "--json"])
+    fields = json.loads(result.output)["fields"]
+    lines = HADONG_2024.read_text(encoding="utf-8").split("\n")
+    number = fields["number"]
+    assert number["how"] == "read" and lines[number["line"] - 1] == "Số: 70 /KH-UBND"
+    assert "Hà Đông, ngày" in lines[fields["issued_on"]["line"] - 1]
+    assert "Trần Thị Lương An" in lines[fields["signer"]["line"] - 1]
+    assert fields["wrapper"] == {"line": None, "how": "missing"}
+
+
+def test_save_keeps_a_plan_with_gaps_as_a_draft_and_lists_them(
+    hanoi: Session, tmp_path: Path
+) -> None:
+    text = tmp_path / "draft.txt"
+    text.write_text(
+        "ỦY BAN NHÂN DÂN\nQUẬN HÀ ĐÔNG\nSố: /KH-UBND\nHà Đông, ngày … tháng … năm 2025\n"
+        "KẾ HOẠCH\nThực hiện công tác bình đẳng giới năm 2025\n"
+        "I. MỤC ĐÍCH, YÊU CẦU\n1. Mục đích\n- Nâng cao nhận thức.\n",
+        encoding="utf-8",
+    )
+    result = planflow("plan", "import", str(text), "--save")
+    assert result.returncode == 0, result.stderr
+    assert "saved as plan 1 (drafted)" in result.stdout
+    assert (
+        "Bản nháp còn thiếu: số văn bản, ngày ban hành, người ký, nơi nhận, "
+        "phân công tổ chức thực hiện" in result.stdout
+    )
+    assert rows(hanoi, Plan) == 1

@@ -18,6 +18,7 @@ from sqlmodel import Session, select
 from planflow.documents.reading.parser import ParsedPlan, Section, parse_plan, part_role
 from planflow.documents.reading.resolve import Lookup, Resolver, find_issuer
 from planflow.documents.reading.source import read_source
+from planflow.documents.vntext import name_key
 from planflow.models.enums import ReportKind, Role, State, UnitKind, period_for
 from planflow.models.org import OrgUnit
 from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection
@@ -68,6 +69,7 @@ class ImportedPlan:
     tiers: int
     issuer: OrgUnit | None
     shape: str = "plain"
+    raw: list[str] = field(default_factory=list)  # the source's lines as they came
     assignments: list[ImportedAssignment] = field(default_factory=list)
     deadlines: list[ImportedDeadline] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
@@ -133,7 +135,58 @@ class ImportedPlan:
             ],
             "warnings": p.warnings,
             "gaps": gaps_of(self),
+            "fields": provenance(p, self.raw),
         }
+
+
+def provenance(p: ParsedPlan, raw: list[str]) -> dict[str, dict[str, Any]]:
+    """Where each header and tail field came from: ``{"line": n, "how": "read" | "guessed" |
+    "missing"}``, ``line`` the first line of the file (1-based, as it came, before any joining)
+    that holds the value, ``null`` when none does (a value put together from several lines or
+    inferred). Linear in the size of the text: one pass per field."""
+    keys = [name_key(line) for line in raw]
+    date_line = f"{p.place}, ngày" if p.place else None
+    values: dict[str, Any] = {
+        "number": p.number,
+        "kind": p.number or p.symbol or ("KẾ HOẠCH" if p.kind.value == "plan" else "CHƯƠNG TRÌNH"),
+        "wrapper": "QUYẾT ĐỊNH" if p.wrapper else None,
+        "place": date_line,
+        "issued_on": date_line if p.issued_on else None,
+        "year": (p.title if "year" in p.guessed else date_line) if p.year else None,
+        "issuer": _area_words(p.issuer),
+        "title": p.title or None,
+        "signer": p.signature.name,
+        "signer_title": p.signature.title,
+        "recipients": "Nơi nhận" if p.recipients else None,
+    }
+    out: dict[str, dict[str, Any]] = {}
+    for field_name, value in values.items():
+        if value is None:
+            out[field_name] = {"line": None, "how": "missing"}
+            continue
+        how = "guessed" if field_name in p.guessed else "read"
+        out[field_name] = {"line": _line_of(keys, str(value)), "how": how}
+    return out
+
+
+def _area_words(issuer: str | None) -> str | None:
+    """ "UBND tỉnh Tây Ninh" -> "tỉnh Tây Ninh": what the header's line says of the issuer."""
+    if not issuer:
+        return None
+    return issuer.split(" ", 1)[1] if issuer.startswith("UBND ") and " " in issuer else issuer
+
+
+def _line_of(keys: list[str], value: str) -> int | None:
+    """The first line whose key holds the value's (or, for a value wrapped over lines, the
+    start of it: its first twelve letters)."""
+    wanted = name_key(value)
+    if not wanted:
+        return None
+    for probe in (wanted, wanted[:12]):
+        for n, key in enumerate(keys, start=1):
+            if probe in key:
+                return n
+    return None
 
 
 def _iso(value: date | None) -> str | None:
@@ -156,7 +209,9 @@ def import_plan(*, session: Session, text_or_path: str | Path, tiers: int = 3) -
         h for h in (parsed.parent_plan.issuer if parsed.parent_plan else None, parsed.place) if h
     ]
     found = find_issuer(session, tiers=tiers, issuer=parsed.issuer, place=parsed.place, hints=hints)
-    imported = ImportedPlan(parsed=parsed, tiers=tiers, issuer=found.unit, shape=source.shape)
+    imported = ImportedPlan(
+        parsed=parsed, tiers=tiers, issuer=found.unit, shape=source.shape, raw=source.raw or []
+    )
     resolver = Resolver(session, found.unit) if found.unit else None
     why = f"the issuer is not resolved ({found.reason})"
     if found.unit is None:

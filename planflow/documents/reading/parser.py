@@ -91,6 +91,7 @@ class ParsedPlan:
     signature: Signature
     warnings: list[str] = field(default_factory=list)
     wrapper: str | None = None  # "decision" when a decision carries the plan
+    guessed: set[str] = field(default_factory=set)  # fields inferred, not read (with a warning)
     parts: list[tuple[str, str]] = field(default_factory=list)  # ("I", "MỤC ĐÍCH, YÊU CẦU")
 
 
@@ -151,15 +152,20 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     )
     title = squash(" ".join(title_lines))
     from_decision = header.plan_of_decision(decision_title)
+    guessed: set[str] = set()
     if not title and from_decision:
         title = from_decision[1]
+        guessed.add("title")
         warnings.append("title: the plan's own title is not in the text; taken from the decision")
+    if not symbol and kind_from_heading is None and not from_decision:
+        guessed.add("kind")
     kind = header.kind_of(
         symbol, kind_from_heading or (from_decision[0] if from_decision else None)
     )
     preamble = "\n".join(preamble_lines) or None
     if year is None:
         year = header.year_in(title)
+        guessed.add("year")
         warnings.append(
             f"year: no date line; {year} taken from the title's period"
             if year
@@ -182,6 +188,7 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     issuer, how = header.find_issuer(top, preamble or "", " ".join(closing_lines), place, symbol)
     if how:
         warnings.append(how)
+        guessed.add("issuer")
     warnings.extend(regime_warnings)
     warnings.extend(signature.corrections)
     if not any(p.role == "implementation" for p in parts):
@@ -208,6 +215,7 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
         warnings=warnings,
         wrapper=wrapper,
         parts=[(p.numeral, p.title) for p in parts],
+        guessed=guessed,
     )
 
 

@@ -29,6 +29,7 @@ class SourceText:
     name: str
     lines: list[str]
     shape: str = "plain"
+    raw: list[str] | None = None  # the lines as they came, before normalising: for line numbers
 
 
 def read_source(text_or_path: str | Path) -> SourceText:
@@ -44,7 +45,7 @@ def read_source(text_or_path: str | Path) -> SourceText:
         name = _TEXT_NAME
         raw, shape = _split(name, text_or_path), None
     lines, seen = normalise(raw, shape=shape)
-    return SourceText(name, lines, seen)
+    return SourceText(name, lines, seen, raw)
 
 
 def _looks_like_path(value: str) -> bool:
