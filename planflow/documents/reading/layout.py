@@ -25,22 +25,31 @@ LETTERED = re.compile(r"^([a-zđ])\s*\)\s+(\S.*)$")
 SIGNATURE = re.compile(r"^(?:TM|KT|TL|TUQ|Q|PT)\s*\.\s*\S")
 RECIPIENTS = re.compile(r"^Nơi\s+nhận\s*:?", re.IGNORECASE)
 _TERMINAL = (".", ";", ":", "!", "?", "…", ")", '"', "”", "/.")
+_NO_SUPERSCRIPTS = {ord(ch): None for ch in _SUPERSCRIPTS}
+
+
+def _upper_line(pieces: list[str]) -> bool:
+    """``is_upper_line`` of the joined pieces, without joining them: a line in capitals never
+    takes a continuation (``_continues``), so a line of several pieces is never one."""
+    return len(pieces) == 1 and is_upper_line(pieces[0])
 
 
 def clean_lines(raw: list[str]) -> list[str]:
     """The document's logical lines: furniture removed, broken sentences rejoined."""
-    lines: list[str] = []
+    # each logical line as its pieces, joined once at the end: linear in the text's size even
+    # for one paragraph broken over thousands of lines
+    pieces: list[list[str]] = []
     for line in raw:
         text = squash(line.translate(_NOISE).replace("**", "").replace("__", ""))
         if not text or _PAGE_NUMBER.match(text) or _FOOTNOTE.match(text):
             continue
-        text = squash(text.translate({ord(ch): None for ch in _SUPERSCRIPTS}))
+        text = squash(text.translate(_NO_SUPERSCRIPTS))
         text = _normalise_bullet(text)
-        if lines and _continues(lines[-1], text):
-            lines[-1] = f"{lines[-1]} {text}"
+        if pieces and _continues(pieces[-1], text):
+            pieces[-1].append(text)
         else:
-            lines.append(text)
-    return lines
+            pieces.append([text])
+    return [" ".join(p) for p in pieces]
 
 
 def _normalise_bullet(text: str) -> str:
@@ -65,9 +74,11 @@ def is_structural(text: str) -> bool:
     )
 
 
-def _continues(previous: str, text: str) -> bool:
-    """Whether ``text`` carries on the sentence ``previous`` left open (a page or line break)."""
-    if is_structural(text) or is_upper_line(previous) or RECIPIENTS.match(previous):
+def _continues(pieces: list[str], text: str) -> bool:
+    """Whether ``text`` carries on the sentence a logical line (``pieces``) left open (a page or
+    line break). Only its first and last pieces are looked at, never the whole line."""
+    first, previous = pieces[0], pieces[-1]
+    if is_structural(text) or _upper_line(pieces) or RECIPIENTS.match(first):
         return False
     if previous.endswith(","):
         return True
