@@ -212,10 +212,14 @@ def _completeness_rows(
             if c.get(key):
                 who.append(f"{title}: " + ", ".join(map(prose_label, c[key])) + ".")
         if c.get("moved"):  # requests carried over from units that ended (1/7/2025)
-            who.append("Sau sắp xếp đơn vị hành chính: " + "; ".join(
-                f"{prose_label(unit)} (chuyển từ {', '.join(map(prose_label, olds))})"
-                for unit, olds in sorted(c["moved"].items())
-            ) + ".")
+            who.append(
+                "Sau sắp xếp đơn vị hành chính: "
+                + "; ".join(
+                    f"{prose_label(unit)} (chuyển từ {', '.join(map(prose_label, olds))})"
+                    for unit, olds in sorted(c["moved"].items())
+                )
+                + "."
+            )
         rows.append((str(n), label, *(vn_int(x) for x in counts), " ".join(who)))
     rows.append(("", "Tổng cộng", *(vn_int(x) for x in sums), ""))
     return rows, bars
