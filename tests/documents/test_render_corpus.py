@@ -134,3 +134,22 @@ def test_the_check_flags_what_rendering_used_to_invent() -> None:
         assert _invented(made_up, source, fields), made_up
     assert not _invented("Bộ Lao động TBXH;", source, fields)
     assert not _invented("Số: 1100/QĐ-UBND", source, fields)
+
+
+def test_the_plans_own_lettered_items_get_no_dash(provinces: Session) -> None:
+    """ "- a) Giai đoạn 1 …" doubled the markers: a lettered item keeps its own."""
+    imported = import_plan(session=provinces, text_or_path=CORPUS / "lamdong_2022_kh1073.txt")
+    plan = save_plan(session=provinces, imported=imported)
+    text = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
+    assert "a) Giai đoạn 1 (từ năm 2022 - 2025):" in text
+    assert "- a)" not in text and "- b)" not in text
+
+
+def test_html_print_keeps_the_signature_together_and_numbers_pages(provinces: Session) -> None:
+    imported = import_plan(session=provinces, text_or_path=CORPUS / "tayninh_2021_qd1100.txt")
+    plan = save_plan(session=provinces, imported=imported)
+    html = render_plan(provinces, plan_id=plan.id, fmt="html").decode("utf-8")
+    assert re.search(r"table\.tail[^{]*\{[^}]*break-inside:\s*avoid", html)
+    assert "@top-center { content: counter(page)" in html
+    assert "@page :first { @top-center { content: none; } }" in html
+    assert '<table class="layout tail" width="100%" style="page-break-inside: avoid">' in html
