@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     overdue_after_days: int = Field(default=1, ge=1, le=30)
     escalate_after_days: int = Field(default=3, ge=1, le=60)
 
+    # imports (plans, filled forms): refused beyond these, before the file is parsed
+    import_max_bytes: int = Field(default=20 * 2**20, ge=1024)
+    import_max_unpacked_bytes: int = Field(default=32 * 2**20, ge=1024)
+    import_max_zip_members: int = Field(default=2000, ge=10)
+    import_max_lines: int = Field(default=20_000, ge=100)
+    import_max_form_unpacked_bytes: int = Field(default=8 * 2**20, ge=1024)
+    import_max_form_rows: int = Field(default=500, ge=10)
+
     @field_validator("database_url")
     @classmethod
     def _strip(cls, value: str) -> str:

@@ -6,6 +6,7 @@ messages are the same; the messages also name the cell.
 
 from __future__ import annotations
 
+import io
 import re
 import zipfile
 from dataclasses import dataclass, field
@@ -16,7 +17,9 @@ from openpyxl import load_workbook
 from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import Session
 
+from planflow.config.settings import get_settings
 from planflow.documents.form import CELL, FIELD_COLUMN, HEADER, NARRATIVE, SHEET, TABLE_ROW
+from planflow.documents.reading.limits import check_zip, read_bounded
 from planflow.models import OrgUnit, Report, ReportRequest
 from planflow.services.reporting import submit_report
 from planflow.states import NotFound, ValidationFailed
@@ -42,8 +45,11 @@ def read_form(path: Path) -> FilledForm:
     path = Path(path)
     if not path.is_file():
         raise NotFound(f"{path}: no such file")
+    data = read_bounded(path)
+    if data[:4] == b"PK\x03\x04":  # anything else: openpyxl's own refusal below
+        check_zip(path.name, data, form=True)
     try:
-        book = load_workbook(path, data_only=False)
+        book = load_workbook(io.BytesIO(data), data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ValidationFailed(
             f"{path.name}: not an Excel workbook (.xlsx): {type(exc).__name__}"
@@ -70,7 +76,19 @@ def read_form(path: Path) -> FilledForm:
         cells={"unit": CELL["unit_code"], "period": CELL["period"]},
     )
     row = TABLE_ROW + 1
+    last = TABLE_ROW + get_settings().import_max_form_rows
+    seen: dict[str, int] = {}
     while code := _text(sheet[f"B{row}"].value):
+        if row > last:
+            raise ValidationFailed(
+                f"{path.name}: biểu mẫu quá nhiều dòng chỉ tiêu (tối đa "
+                f"{last - TABLE_ROW}; PLANFLOW_IMPORT_MAX_FORM_ROWS)"
+            )
+        if code in seen:
+            raise ValidationFailed(
+                f"{path.name}: mã chỉ tiêu {code} lặp lại ở dòng {seen[code]} và dòng {row}"
+            )
+        seen[code] = row
         form.cells[f"figures.{code}"] = f"row {row}"
         values: dict[str, Any] = {}
         for fname, letter in FIELD_COLUMN.items():

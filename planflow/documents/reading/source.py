@@ -14,6 +14,8 @@ import zipfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from planflow.config.settings import get_settings
+from planflow.documents.reading.limits import check_lines, check_zip, read_bounded
 from planflow.documents.reading.shapes import normalise
 from planflow.documents.vntext import nfc
 from planflow.states.errors import ValidationFailed
@@ -40,9 +42,15 @@ def read_source(text_or_path: str | Path) -> SourceText:
         if not path.is_file():
             raise ValidationFailed(f"{path}: no such file")
         name = path.name
-        raw, shape = _lines_of_bytes(name, path.read_bytes())
+        raw, shape = _lines_of_bytes(name, read_bounded(path))
     else:
         name = _TEXT_NAME
+        limit = get_settings().import_max_bytes
+        if len(text_or_path) > limit:
+            raise ValidationFailed(
+                f"{name}: văn bản quá lớn ({len(text_or_path)} ký tự, tối đa {limit}; "
+                "PLANFLOW_IMPORT_MAX_BYTES)"
+            )
         raw, shape = _split(name, text_or_path), None
     lines, seen = normalise(raw, shape=shape)
     return SourceText(name, lines, seen, raw)
@@ -68,6 +76,7 @@ def _lines_of_bytes(name: str, data: bytes) -> tuple[list[str], str | None]:
     if data.lstrip()[:5] == b"%PDF-":
         return _pdf_lines(name, data), "pdf"
     if data[:4] == b"PK\x03\x04":
+        check_zip(name, data)
         return _docx_lines(name, data), "docx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise ValidationFailed(f"{name}: an old Word .doc file; save it as .docx first")
@@ -91,6 +100,7 @@ def _split(name: str, text: str) -> list[str]:
     controls = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     if controls > 8:
         raise ValidationFailed(f"{name}: a binary file, not UTF-8 text or .docx")
+    check_lines(name, text.count("\n") + 1)
     text = nfc(text).lstrip("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
 
@@ -109,11 +119,14 @@ def _docx_lines(name: str, data: bytes) -> list[str]:
         # a zip without Word's parts (KeyError), or not a zip at all after its first bytes
         raise ValidationFailed(f"{name}: not a readable .docx ({type(exc).__name__})") from None
     lines: list[str] = []
+    limit = get_settings().import_max_lines
 
     def walk(parent, element) -> None:
         for child in element.iterchildren():
             if child.tag == qn("w:p"):
                 lines.extend(Paragraph(child, parent).text.split("\n"))
+                if len(lines) > limit:  # refused before the rest is read
+                    check_lines(name, len(lines))
             elif child.tag == qn("w:tbl"):
                 table = Table(child, parent)
                 for row in table.rows:
