@@ -27,12 +27,14 @@ report_app = typer.Typer(
 
 FORMAT_HELP = "docx (Word, Decree 30 layout), html or md"
 OUT_HELP = "where to write the file (default: under the data directory)"
+FORCE_HELP = "overwrite the --out file if it exists (never the database)"
 
 
 def plan_render(
     plan_id: Annotated[int, typer.Argument(help="the plan's id (a sub-plan renders as a draft)")],
     fmt: Annotated[Format, typer.Option("--format", help=FORMAT_HELP)] = Format.docx,
     out: Annotated[Path | None, typer.Option("--out", help=OUT_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Render a plan as an administrative document (Decree 30/2020/NĐ-CP layout)."""
     from sqlmodel import Session
@@ -43,7 +45,7 @@ def plan_render(
     engine = get_engine()
     create_schema(engine)
     with Session(engine) as session:
-        path = write_plan(session, plan_id=plan_id, fmt=fmt, out=out)
+        path = write_plan(session, plan_id=plan_id, fmt=fmt, out=out, force=force)
     typer.echo(f"wrote {path}")
 
 
@@ -56,6 +58,7 @@ def report_render(
     period: Annotated[str, typer.Option("--period", help="2025-H1 (six_month) or 2025")] = "",
     fmt: Annotated[Format, typer.Option("--format", help=FORMAT_HELP)] = Format.docx,
     out: Annotated[Path | None, typer.Option("--out", help=OUT_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Render a compiled report: who reported (on time, late, missing) and the indicators."""
     from sqlmodel import Session
@@ -71,7 +74,8 @@ def report_render(
     with Session(engine) as session:
         period = period or period_for(report_kind, get_plan(session, plan_id).year)
         path = write_report(
-            session, plan_id=plan_id, kind=report_kind, period=period, fmt=fmt, out=out
+            session, plan_id=plan_id, kind=report_kind, period=period, fmt=fmt, out=out,
+            force=force,
         )
     typer.echo(f"wrote {path}")
 
@@ -80,6 +84,7 @@ def report_render(
 def report_form(
     request_id: Annotated[int, typer.Argument(help="the report request the unit answers")],
     out: Annotated[Path | None, typer.Option("--out", help=OUT_HELP)] = None,
+    force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
     """Write the Excel form a unit fills in for one report request."""
     from sqlmodel import Session
@@ -90,7 +95,7 @@ def report_form(
     engine = get_engine()
     create_schema(engine)
     with Session(engine) as session:
-        path = write_form(session, request_id=request_id, out=out)
+        path = write_form(session, request_id=request_id, out=out, force=force)
     typer.echo(f"wrote {path}")
 
 

@@ -15,7 +15,7 @@ from planflow.states.errors import PlanflowError
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600
-_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+")
+_UNSAFE = re.compile(r"[^A-Za-z0-9._-]+|\.{2,}")
 
 
 class OutputRefused(PlanflowError):
@@ -64,7 +64,7 @@ def safe_name(text: str, *, limit: int = 80) -> str:
     """``text`` as one file-name component: ASCII letters, digits, dot, dash, underscore."""
     flat = unicodedata.normalize("NFKD", text).replace("đ", "d").replace("Đ", "D")
     flat = flat.encode("ascii", "ignore").decode("ascii")
-    name = _UNSAFE.sub("-", flat).strip(".-_")[:limit]
+    name = re.sub(r"-{2,}", "-", _UNSAFE.sub("-", flat)).strip(".-_")[:limit]
     return name or "x"
 
 

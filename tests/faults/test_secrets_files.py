@@ -5,6 +5,8 @@ from __future__ import annotations
 import logging
 import os
 import stat
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -133,3 +135,50 @@ def test_out_never_overwrites_the_database_or_an_existing_file(tmp_path):
 )
 def test_generated_names_are_sanitised(raw, clean):
     assert safe_name(raw) == clean
+
+
+def _cli(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "planflow", *args], capture_output=True,
+                          text=True, check=False, timeout=180)
+
+
+def test_render_out_refuses_the_live_database_and_existing_files(tmp_path, monkeypatch):
+    from tests.faults.conftest import build_tree
+
+    engine = get_engine()
+    create_schema(engine)
+    with Session(engine) as session:
+        plan_id = build_tree(session).top.id
+        session.commit()
+    database = tmp_path / "data" / "planflow.db"
+    before = database.read_bytes()
+    refused = _cli("plan", "render", str(plan_id), "--format", "md", "--out", str(database),
+                   "--force")
+    assert refused.returncode == 1 and refused.stderr.count("\n") == 1, refused.stderr
+    assert "cơ sở dữ liệu" in refused.stderr
+    assert database.read_bytes()[:16] == before[:16] == b"SQLite format 3\x00"
+    target = tmp_path / "mine.md"
+    target.write_text("mine")
+    kept = _cli("plan", "render", str(plan_id), "--format", "md", "--out", str(target))
+    assert kept.returncode == 1 and "--force" in kept.stderr and target.read_text() == "mine"
+    forced = _cli("plan", "render", str(plan_id), "--format", "md", "--out", str(target),
+                  "--force")
+    assert forced.returncode == 0, forced.stderr
+    assert target.read_text() != "mine" and _mode(target) == 0o600
+
+
+def test_default_form_name_is_sanitised_and_private(session, tree, tmp_path):
+    from planflow.documents.writing.excel_form import write_form
+    from planflow.models import OrgUnit, ReportRequest
+
+    request = session.get(ReportRequest, tree.requests["Phường Hàng Bạc"].id)
+    unit = session.get(OrgUnit, request.unit_id)
+    unit.code = "../../../etc/cron.d/x"
+    session.add(unit)
+    session.flush()
+    path = write_form(session, request_id=request.id)
+    forms = get_settings().data_dir / "forms"
+    assert path.parent == forms and path.name == f"request-{request.id}-etc-cron.d-x-2025-H1.xlsx"
+    assert _mode(path) == 0o600
+    with pytest.raises(OutputRefused, match="--force"):
+        write_form(session, request_id=request.id, out=path)

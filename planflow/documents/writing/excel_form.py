@@ -9,6 +9,7 @@ not tampering). ``reading.excel_form`` reads it back.
 
 from __future__ import annotations
 
+import io
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Si
 from openpyxl.worksheet.datavalidation import DataValidation
 from sqlmodel import Session
 
+from planflow.config.files import check_output, safe_name, write_private
 from planflow.documents.form import (
     CELL,
     COLUMNS,
@@ -42,8 +44,11 @@ BOX = Border(left=THIN, right=THIN, top=THIN, bottom=THIN)
 OPEN = Protection(locked=False)
 
 
-def write_form(session: Session, *, request_id: int, out: Path | None = None) -> Path:
-    """Write the form of one report request; returns its path (default: <data dir>/forms/)."""
+def write_form(
+    session: Session, *, request_id: int, out: Path | None = None, force: bool = False
+) -> Path:
+    """Write the form of one report request; returns its path (default: <data dir>/forms/,
+    a sanitised name). ``out`` is never the database, nor an existing file without ``force``."""
     request = session.get(ReportRequest, request_id)
     if request is None:
         raise NotFound(f"report request {request_id} does not exist")
@@ -54,8 +59,10 @@ def write_form(session: Session, *, request_id: int, out: Path | None = None) ->
     if out is None:
         from planflow.config.settings import get_settings
 
-        name = f"request-{request.id}-{unit.code}-{request.period}.xlsx"
+        name = safe_name(f"request-{request.id}-{unit.code}-{request.period}") + ".xlsx"
         out = get_settings().data_dir / "forms" / name
+    else:
+        out = check_output(out, force=force)
     book = Workbook()
     sheet = book.active
     sheet.title = SHEET
@@ -167,10 +174,9 @@ def write_form(session: Session, *, request_id: int, out: Path | None = None) ->
     book.properties.title = f"Biểu mẫu báo cáo – yêu cầu {request.id}"
     book.properties.keywords = MARK
     book.properties.creator = "planflow"
-    out = Path(out)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    book.save(out)
-    return out
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return write_private(out, buffer.getvalue())
 
 
 def _put(

@@ -90,23 +90,35 @@ def render_report(
     return render_document(report_document(session, plan_id, kind, period), fmt)
 
 
-def _write(doc: Document, fmt: Format | str, out: Path | None, folder: Path) -> Path:
+def _write(
+    doc: Document, fmt: Format | str, out: Path | None, folder: Path, *, force: bool = False
+) -> Path:
+    """Write under ``folder`` by a sanitised name, or to ``out`` (never the database, and an
+    existing file only with ``force``); the file is private to the user (0600)."""
+    from planflow.config.files import check_output, safe_name, write_private
+
     fmt = Format(fmt)
-    path = Path(out) if out else folder / f"{doc.stem}.{fmt.value}"
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_bytes(render_document(doc, fmt))
-    return path
+    if out is not None:
+        path = check_output(out, force=force)
+    else:
+        path = folder / f"{safe_name(doc.stem)}.{fmt.value}"
+    return write_private(path, render_document(doc, fmt))
 
 
 def write_plan(
-    session: Session, *, plan_id: int, fmt: Format | str, out: Path | None = None
+    session: Session,
+    *,
+    plan_id: int,
+    fmt: Format | str,
+    out: Path | None = None,
+    force: bool = False,
 ) -> Path:
     """Write a plan to ``out`` (default: <data dir>/documents/plan-ID.FMT); returns the path."""
     from planflow.config.settings import get_settings
     from planflow.documents.writing.render_model import plan_document
 
     doc = plan_document(session, plan_id)
-    return _write(doc, fmt, out, get_settings().data_dir / "documents")
+    return _write(doc, fmt, out, get_settings().data_dir / "documents", force=force)
 
 
 def write_report(
@@ -117,13 +129,14 @@ def write_report(
     period: str,
     fmt: Format | str,
     out: Path | None = None,
+    force: bool = False,
 ) -> Path:
     """Write a compiled report (default: <data dir>/reports/plan-ID-KIND-PERIOD.FMT)."""
     from planflow.config.settings import get_settings
     from planflow.documents.writing.render_report import report_document
 
     doc = report_document(session, plan_id, kind, period)
-    return _write(doc, fmt, out, get_settings().data_dir / "reports")
+    return _write(doc, fmt, out, get_settings().data_dir / "reports", force=force)
 
 
 def write_report_set(
