@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, String, Text, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 from planflow.models.enums import IndicatorKind, ReportKind, State
@@ -74,6 +74,9 @@ class Indicator(SQLModel, table=True):
     unit: str = Field(default="", sa_type=String(40))
     scale: int = Field(default=1, description="100 for a percentage of numerator/denominator")
     bounded: bool = Field(default=True, description="numerator can never exceed denominator")
+    maximum: int | None = Field(
+        default=None, sa_type=BigInteger, description="the largest figure one unit may report"
+    )
     numerator_label: str | None = Field(default=None, sa_type=Text)
     denominator_label: str | None = Field(default=None, sa_type=Text)
     target_op: str | None = Field(default=None, sa_type=String(2), description="ge | le")
@@ -91,8 +94,9 @@ class IndicatorValue(SQLModel, table=True):
     id: int | None = Field(default=None, primary_key=True)
     report_id: int = Field(foreign_key="report.id", index=True)
     indicator_code: str = Field(foreign_key="indicator.code", sa_type=String(32))
-    male: int | None = None
-    female: int | None = None
-    total: int | None = None
-    numerator: int | None = None
-    denominator: int | None = None
+    # 64-bit: a compiled report sums thousands of submissions
+    male: int | None = Field(default=None, sa_type=BigInteger)
+    female: int | None = Field(default=None, sa_type=BigInteger)
+    total: int | None = Field(default=None, sa_type=BigInteger)
+    numerator: int | None = Field(default=None, sa_type=BigInteger)
+    denominator: int | None = Field(default=None, sa_type=BigInteger)

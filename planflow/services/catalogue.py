@@ -30,6 +30,7 @@ def load_indicators(*, session: Session) -> int:
         row.unit = item.get("unit", "")
         row.scale = item.get("scale", 1)
         row.bounded = item.get("bounded", True)
+        row.maximum = item.get("maximum")
         row.numerator_label = item.get("numerator")
         row.denominator_label = item.get("denominator")
         row.target_op = item.get("target_op")

@@ -49,6 +49,20 @@ class CleanValue:
     denominator: int | None = None
 
 
+COLUMN_MAX = 2**63 - 1  # what a figure's column (BIGINT) holds, on every backend
+
+
+def maximum_of(indicator: Indicator) -> int:
+    """The largest figure one unit may report for ``indicator``: its catalogue maximum, and
+    never beyond the column."""
+    return min(indicator.maximum or COLUMN_MAX, COLUMN_MAX)
+
+
+def _dotted(value: int) -> str:
+    """1000000 -> 1.000.000, as Vietnamese writes numbers."""
+    return f"{value:,}".replace(",", ".")
+
+
 def validate_figures(
     figures: Figures, catalogue: Mapping[str, Indicator]
 ) -> tuple[list[CleanValue], list[str]]:
@@ -78,6 +92,11 @@ def validate_figures(
                 problems.append(f"{where}.{key}: must be a whole number, got {value!r}")
             elif value < 0:
                 problems.append(f"{where}.{key}: must not be negative, got {value}")
+            elif value > (ceiling := maximum_of(indicator)):
+                problems.append(
+                    f"{where}.{key}: {_dotted(value)} vượt mức tối đa {_dotted(ceiling)} "
+                    f"{indicator.unit} của chỉ tiêu (danh mục chỉ tiêu)".replace("  ", " ")
+                )
             else:
                 values[key] = value
         before = len(problems)
