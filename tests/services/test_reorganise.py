@@ -239,6 +239,10 @@ def test_both_periods_compile_on_their_own_tree(session: Session, cycle: dict) -
     text = render_report(session, plan_id=cycle["plan"], kind=ReportKind.annual,
                          period="2025", fmt="md").decode()
     assert "UBND phường Hà Đông (chuyển từ " in text and "UBND phường Mộ Lao" in text
+    # the six-month report (due 30/5/2025) went to Sở Nội vụ, not the Sở LĐTBXH of January
+    h1_text = render_report(session, plan_id=cycle["plan"], kind=ReportKind.six_month,
+                            period="2025-H1", fmt="md").decode()
+    assert "Báo cáo trực tiếp về Sở Nội vụ" in h1_text and "Sở Lao động" not in h1_text
     for node in h1.nodes + year.nodes:  # completeness never above 100 %
         assert node.on_time + node.late <= node.expected and node.rate <= 100.0
 

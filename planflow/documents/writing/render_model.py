@@ -221,13 +221,22 @@ def numbered(items: Iterable[str]) -> list[str]:
 # --- plans ----------------------------------------------------------------------------------
 
 
+def _agency_on(session: Session, agency_id: int | None, day: date | None) -> OrgUnit | None:
+    """The agency valid on the day the plan is dated (LĐTBXH before 1/3/2025, Nội vụ after)."""
+    from planflow.services.succession import unit_on
+
+    if agency_id is None:
+        return None
+    return session.get(OrgUnit, unit_on(session, agency_id, day) if day else agency_id)
+
+
 def plan_document(session: Session, plan_id: int) -> Document:
     """A plan as its issuer would print it; a cascaded sub-plan as its issuer's draft."""
     plan = get_plan(session, plan_id)
     issuer = session.get(OrgUnit, plan.issuer_id)
     parent = session.get(Plan, plan.parent_id) if plan.parent_id else None
     parent_issuer = session.get(OrgUnit, parent.issuer_id) if parent else None
-    agency = session.get(OrgUnit, plan.standing_agency_id) if plan.standing_agency_id else None
+    agency = _agency_on(session, plan.standing_agency_id, plan.issued_on)
     symbol = "CTr-UBND" if plan.kind == PlanKind.programme else "KH-UBND"
     imported = bool(plan.parts)
     by_decision = bool(plan.number) and "/QĐ" in (plan.number or "").upper()

@@ -160,7 +160,7 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
         recipients.append(f"{above.name} (để b/cáo)")
     recipients.append(f"Chủ tịch, các Phó Chủ tịch UBND {in_sentence(issuer.name)}")
     if plan.standing_agency_id:
-        recipients.append(session.get(OrgUnit, plan.standing_agency_id).name)
+        recipients.append(_agency_on_deadline(session, plan, kind, period).name)
     recipients.append("Lưu: VT")
     doc.recipients = numbered(recipients)
     block = plan.signature_block or "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
@@ -173,6 +173,22 @@ NARRATIVE_TITLES = {
     "difficulties": "Khó khăn, vướng mắc",
     "proposals": "Đề xuất, kiến nghị",
 }
+
+
+def _agency_on_deadline(session: Session, plan: Plan, kind: ReportKind, period: str) -> OrgUnit:
+    """The standing agency valid on the period's deadline: a report due 30/5/2025 went to Sở
+    Nội vụ, though the plan was issued in January for Sở LĐTBXH."""
+    from planflow.models import PlanDeadline
+    from planflow.services.succession import unit_on
+
+    agency_id = plan.standing_agency_id or plan.issuer_id
+    due = session.exec(
+        select(PlanDeadline.due_on).where(
+            PlanDeadline.plan_id == plan.id, PlanDeadline.kind == kind,
+            PlanDeadline.period == period,
+        )
+    ).first()
+    return session.get(OrgUnit, unit_on(session, agency_id, due) if due else agency_id)
 
 
 def _completeness_rows(
@@ -192,7 +208,7 @@ def _completeness_rows(
         )
         .order_by(OrgUnit.code)
     ).all()
-    agency = session.get(OrgUnit, plan.standing_agency_id or plan.issuer_id)
+    agency = _agency_on_deadline(session, plan, kind, period)
     direct = f"Báo cáo trực tiếp về {agency.short_name or agency.name}"
     nodes = [(direct, report.completeness or {})]
     nodes += [  # a child whose sub-plan is not issued yet expects nothing: no row
