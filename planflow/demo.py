@@ -56,10 +56,13 @@ def city_plan(session: Session, log: DemoLog) -> Plan:
     from planflow.documents.reading.importer import import_plan, save_plan
     from planflow.samples import HANOI_2025_DRAFT, sample_path
     from planflow.services import hierarchy
+    from planflow.services.succession import unit_on
 
     city = hierarchy.get_unit(session, 3, "01")
+    issuers = [city.id, unit_on(session, city.id, REORGANISED_ON)]  # passed on on 1/7/2025
     found = session.exec(
-        select(Plan).where(Plan.issuer_id == city.id, Plan.number == DEMO_NUMBER)
+        select(Plan).where(Plan.issuer_id.in_(issuers), Plan.number == DEMO_NUMBER,
+                           Plan.year == 2025)
     ).first()
     if found is not None:
         log.reused.append(f"plan {found.id} ({found.number}, {found.status})")
