@@ -3,7 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test bench clean
+.PHONY: demo test lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -12,6 +12,10 @@ $(STAMP): pyproject.toml
 
 demo: $(STAMP)
 	$(VENV)/bin/planflow demo
+
+lint: $(STAMP)
+	$(VENV)/bin/ruff check planflow tests
+	$(VENV)/bin/mypy
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q

@@ -21,7 +21,7 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("init")
 def db_init() -> None:
-    """Create or migrate the tables (idempotent) in PLANFLOW_DATABASE_URL, default a local SQLite file."""
+    """Create or migrate the tables (idempotent) in PLANFLOW_DATABASE_URL (default: SQLite)."""
     db_upgrade("head")
 
 

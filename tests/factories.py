@@ -148,7 +148,9 @@ def hanoi_plan(session: Session, *, number: str = "1/KH-UBND", issue: bool = Tru
         (ReportKind.annual, "2025", date(2025, 11, 30)),
     ]:
         session.add(
-            PlanDeadline(plan_id=row.id, kind=kind, period=period, due_on=due, recipient_id=labour.id)
+            PlanDeadline(
+                plan_id=row.id, kind=kind, period=period, due_on=due, recipient_id=labour.id
+            )
         )
     session.flush()
     if issue:

@@ -10,6 +10,7 @@ from typing import Annotated
 import typer
 
 from planflow.documents.writing.render import Format
+from planflow.models.base import must_get
 
 
 class CompiledKind(StrEnum):
@@ -115,8 +116,8 @@ def report_import(
     create_schema(engine)
     with session_scope(engine) as session:
         report = import_form(session, path=file, actor=actor)
-        request = session.get(ReportRequest, report.request_id)
-        unit = session.get(OrgUnit, report.unit_id)
+        request = must_get(session, ReportRequest, report.request_id)
+        unit = must_get(session, OrgUnit, report.unit_id)
         when = "late" if request.late else "on time"
         line = (
             f"imported {file.name}: request {request.id} ({unit.label}, {report.kind} "

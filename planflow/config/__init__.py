@@ -1,4 +1,4 @@
-"""Settings, the database engine and the data planflow ships (counterparts, holidays, indicators)."""
+"""Settings, the database engine and the data planflow ships (counterparts, holidays, …)."""
 
 from planflow.config.settings import Settings, get_settings
 

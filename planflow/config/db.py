@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar, cast
 
 from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
-from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlmodel import Session, create_engine
 
 from planflow.config.files import private_dir, touch_private
 from planflow.config.secrets import register_secret
 from planflow.config.settings import get_settings
+
+T = TypeVar("T")
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # pragma: no cover - driver hook
@@ -51,6 +54,20 @@ def get_engine(url: str | None = None) -> Engine:
     if parsed.get_backend_name() == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)
     return engine
+
+
+BATCH = 900  # ids per IN (…) list: under SQLite's old 999-parameter cap, cheap on PostgreSQL
+
+
+def batched(items: Sequence[T], size: int = BATCH) -> Iterator[list[T]]:
+    """``items`` in consecutive lists of at most ``size`` (the one batching rule for SQL)."""
+    for start in range(0, len(items), size):
+        yield list(items[start : start + size])
+
+
+def rows_affected(result: Result[Any]) -> int:
+    """How many rows an UPDATE or DELETE matched (``Session.execute`` types it as a Result)."""
+    return cast("CursorResult[Any]", result).rowcount
 
 
 def is_sqlite(engine: Engine) -> bool:
@@ -94,9 +111,8 @@ def _migration_lock(engine: Engine) -> Iterator[Connection]:
     """
     if engine.dialect.name == "postgresql":
         with engine.connect() as conn:
-            conn.execute(
-                text("SELECT pg_advisory_xact_lock(hashtext('planflow-migrate:' || current_schema()))")
-            )
+            key = "hashtext('planflow-migrate:' || current_schema())"
+            conn.execute(text(f"SELECT pg_advisory_xact_lock({key})"))
             yield conn
             conn.commit()
         return

@@ -11,7 +11,7 @@ import re
 import unicodedata
 from pathlib import Path
 
-from planflow.states.errors import PlanflowError
+from planflow.errors import PlanflowError
 
 PRIVATE_DIR = 0o700
 PRIVATE_FILE = 0o600

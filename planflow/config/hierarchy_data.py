@@ -78,10 +78,9 @@ def area_of(name: str, level: Level) -> Area:
     """The area phrases for a committee's official name (Nghị định 30/2020 capitalisation)."""
     prefix = next((p for p in _PREFIXES if name.startswith(p + " ")), "")
     proper = name[len(prefix) :].strip() if prefix else name
-    if not prefix or proper.isdigit():  # "Quận 1", "Phường 10": the type stays capitalised
-        area = name
-    else:
-        area = f"{prefix[0].lower()}{prefix[1:]} {proper}"
+    # "Quận 1", "Phường 10": the type stays capitalised
+    keep = not prefix or proper.isdigit()
+    area = name if keep else f"{prefix[0].lower()}{prefix[1:]} {proper}"
     if level == Level.province:
         area_type = "Thành phố" if prefix == "Thành phố" else "tỉnh"
     else:

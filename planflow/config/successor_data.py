@@ -136,8 +136,8 @@ def successions() -> Successions:
         for old in olds
     }
     by_key: dict[str, list[NewCommune]] = {}
-    for new_p, wards in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
-        for new_w, olds in wards.items():
+    for new_p, undivided in converter["DICT_PROVINCE_WARD_NO_DIVIDED"].items():
+        for new_w, olds in undivided.items():
             for old in olds:
                 by_key.setdefault(old, []).append(NewCommune(new_wards[(new_p, new_w)], True, True))
     for new_p, olds in converter["DICT_PROVINCE_WARD_DIVIDED"].items():

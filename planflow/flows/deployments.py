@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from typing import Any
 
@@ -101,7 +102,8 @@ def ensure_zombie_automation() -> None:
     from prefect.events.schemas.automations import EventTrigger, Posture
 
     try:
-        Automation.read(name=ZOMBIE_AUTOMATION)
+        # sync here: Prefect's dual sync/async API returns the Automation, not a coroutine
+        Automation.read(name=ZOMBIE_AUTOMATION)  # type: ignore[unused-coroutine]
         return
     except ValueError:
         pass
@@ -135,12 +137,10 @@ def ensure_db_limit(limit: int = 4) -> None:
         try:
             client.read_global_concurrency_limit_by_name(DB_LIMIT)
         except ObjectNotFound:
-            try:
+            with contextlib.suppress(ObjectAlreadyExists):
                 client.create_global_concurrency_limit(
                     GlobalConcurrencyLimitCreate(name=DB_LIMIT, limit=limit)
                 )
-            except ObjectAlreadyExists:
-                pass
 
 
 def serve_all() -> None:

@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
-from typing import Literal
+from typing import TYPE_CHECKING, Literal, cast
 
 from prefect import flow, get_run_logger, pause_flow_run, task
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
@@ -12,27 +11,25 @@ from prefect.cache_policies import NONE
 from prefect.input import RunInput
 from prefect.states import Failed, State
 from pydantic import BaseModel, Field
-from sqlmodel import select
+
+if TYPE_CHECKING:
+    from prefect.client.schemas.objects import FlowRun
 
 from planflow.documents.writing.render_model import vn_int
 from planflow.flows.runtime import (
     artifact_key,
     by_weight,
     db_slot,
+    db_task,
     plan_label,
-    retry_on_database_busy,
     run_parameter,
     unit_of_work,
 )
-from planflow.models import OrgUnit, Plan, UnitKind
-from planflow.models import State as PlanState
+from planflow.models import OrgUnit
 from planflow.services import cancel as cancel_service
 from planflow.services import cascade as cascade_service
 from planflow.services import plans as plan_service
 from planflow.states import PlanflowError
-
-DB_TASK = {"cache_policy": NONE, "retries": 2, "retry_delay_seconds": 2,
-           "retry_condition_fn": retry_on_database_busy}
 
 
 class Approval(RunInput):
@@ -80,7 +77,7 @@ def cascade_run_name() -> str:
     return f"phân cấp {plan_label(run_parameter('plan_id'))}"
 
 
-@task(**DB_TASK)
+@db_task
 def issue_plan_task(
     plan_id: int, actor: str, approver: str | None = None, comment: str | None = None
 ) -> dict:
@@ -115,29 +112,12 @@ def _prepare(plan_id: int, details: dict) -> dict:
 
 @task(cache_policy=NONE)
 def branches_of(plan_id: int) -> list[tuple[int, int]]:
-    """The child committees of the plan's issuer (the first level of the cascade), each with
-    the number of units in its subtree."""
+    """The child committees of the plan's issuer, each with the number of units below it."""
     with unit_of_work() as session:
-        plan = plan_service.get_plan(session, plan_id)
-        issuer = session.get(OrgUnit, plan.issuer_id)
-        children = session.exec(
-            select(OrgUnit.id, OrgUnit.path)
-            .where(OrgUnit.parent_id == issuer.id, OrgUnit.kind == UnitKind.committee)
-            .order_by(OrgUnit.code)
-        ).all()
-        below = session.exec(
-            select(OrgUnit.path).where(
-                OrgUnit.tiers == issuer.tiers, OrgUnit.path.startswith(issuer.path + "/")
-            )
-        ).all()
-        depth = issuer.path.count("/") + 1
-        sizes: dict[str, int] = defaultdict(int)
-        for path in below:
-            sizes["/".join(path.split("/")[: depth + 1])] += 1
-        return [(child_id, sizes[path]) for child_id, path in children]
+        return cascade_service.branches(session, plan_id)
 
 
-@task(**DB_TASK)
+@db_task
 def cascade_batch(plan_id: int, branch_ids: list[int]) -> dict:
     """Cascade one batch of subtrees (a district and its wards) in one transaction."""
     with db_slot(), unit_of_work() as session:
@@ -268,7 +248,7 @@ def issue_plan_flow(
     return summary
 
 
-@task(**DB_TASK)
+@db_task
 def cascade_whole_plan(plan_id: int) -> dict:
     """One plan's whole subtree (a province: its districts and wards) in one transaction."""
     with db_slot(), unit_of_work() as session:
@@ -278,7 +258,8 @@ def cascade_whole_plan(plan_id: int) -> dict:
 
 
 def cascade_many_run_name() -> str:
-    return f"phân cấp {vn_int(len(run_parameter('plan_ids', []) or []))} kế hoạch"
+    plan_ids = cast("list[int]", run_parameter("plan_ids", []) or [])
+    return f"phân cấp {vn_int(len(plan_ids))} kế hoạch"
 
 
 @flow(name="cascade-many", flow_run_name=cascade_many_run_name, log_prints=True)
@@ -324,8 +305,11 @@ def _fan_out(plan_ids: list[int], per_run: int) -> int:
 
     name = f"cascade-many/{deployment.name}"
     chunks = [plan_ids[i : i + per_run] for i in range(0, len(plan_ids), per_run)]
-    runs = [
-        run_deployment(name, parameters={"plan_ids": chunk, "plans_per_run": 0}, timeout=0)
+    runs = [  # called from a sync flow, run_deployment returns the FlowRun itself
+        cast(
+            "FlowRun",
+            run_deployment(name, parameters={"plan_ids": chunk, "plans_per_run": 0}, timeout=0),
+        )
         for chunk in chunks
     ]
     pending = {r.id for r in runs}
@@ -354,7 +338,7 @@ class CancelSummary(BaseModel):
     line: str
 
 
-@task(**DB_TASK)
+@db_task
 def cancel_plan_task(plan_id: int, reason: str, actor: str) -> CancelSummary:
     with unit_of_work() as session:
         r = cancel_service.cancel_plan(session=session, plan_id=plan_id, reason=reason, actor=actor)
@@ -376,24 +360,9 @@ def cancel_plan_flow(plan_id: int, reason: str, actor: str = "operator") -> Canc
 
 @task(cache_policy=NONE)
 def plans_needing_cascade() -> list[int]:
-    """Issued plans with a child committee that has no sub-plan yet (a unit added, or a
-    sub-plan issued whose own children were not cascaded)."""
+    """Live plans with a child committee that has no sub-plan yet."""
     with unit_of_work() as session:
-        live = (PlanState.issued, PlanState.acknowledged, PlanState.submitted)
-        plans = session.exec(select(Plan.id, Plan.issuer_id).where(Plan.status.in_(live))).all()
-        children: dict[int, set[int]] = defaultdict(set)
-        for parent_id, unit_id in session.exec(
-            select(OrgUnit.parent_id, OrgUnit.id).where(
-                OrgUnit.kind == UnitKind.committee, OrgUnit.active, OrgUnit.parent_id.is_not(None)
-            )
-        ).all():
-            children[parent_id].add(unit_id)
-        covered: dict[int, set[int]] = defaultdict(set)
-        for parent_id, issuer_id in session.exec(
-            select(Plan.parent_id, Plan.issuer_id).where(Plan.parent_id.is_not(None))
-        ).all():
-            covered[parent_id].add(issuer_id)
-        return [pid for pid, issuer in plans if children[issuer] - covered[pid]]
+        return cascade_service.plans_needing_cascade(session)
 
 
 @flow(name="reconcile-cascades", flow_run_name="đối soát phân cấp", log_prints=True)

@@ -3,28 +3,27 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 
 from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel, Field
-from sqlmodel import select
+from sqlmodel import col, select
 
 from planflow.documents.writing.render_model import vn_int, vn_number
 from planflow.flows.runtime import (
     artifact_key,
     db_slot,
+    db_task,
     plan_label,
-    retry_on_database_busy,
     run_parameter,
     unit_of_work,
 )
 from planflow.models import Plan, ReportKind
+from planflow.models.base import stored_ids
 from planflow.services import aggregation
 from planflow.services import reporting as reporting_service
-
-DB_TASK = {"cache_policy": NONE, "retries": 2, "retry_delay_seconds": 2,
-           "retry_condition_fn": retry_on_database_busy}
 
 
 class FigureInput(BaseModel):
@@ -121,13 +120,17 @@ def return_report_flow(request_id: int, reason: str, actor: str) -> str:
 @task(cache_policy=NONE)
 def child_plans(plan_id: int) -> list[int]:
     with unit_of_work() as session:
-        return list(
-            session.exec(select(Plan.id).where(Plan.parent_id == plan_id).order_by(Plan.id)).all()
+        return stored_ids(
+            session.exec(
+                select(col(Plan.id)).where(col(Plan.parent_id) == plan_id).order_by(col(Plan.id))
+            ).all()
         )
 
 
-@task(**DB_TASK)
-def aggregate_subtree(plan_id: int, kind: ReportKind, period: str, actor: str, only_top: bool):
+@db_task
+def aggregate_subtree(
+    plan_id: int, kind: ReportKind, period: str, actor: str, only_top: bool
+) -> tuple[list[dict[str, Any]], int]:
     with db_slot(), unit_of_work() as session:
         result = aggregation.aggregate_period(
             session=session, plan_id=plan_id, kind=kind, period=period, actor=actor,

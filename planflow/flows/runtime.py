@@ -6,12 +6,17 @@ import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TypeVar
+from typing import Any, ParamSpec, TypeVar
 
+from prefect import Task, task
+from prefect.cache_policies import NONE
+from prefect.client.schemas.objects import State, TaskRun
 from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 T = TypeVar("T")
+P = ParamSpec("P")
+R = TypeVar("R")
 
 PREFECT_DEFAULTS = {
     "DO_NOT_TRACK": "1",
@@ -67,7 +72,7 @@ def by_weight(items: Sequence[tuple[T, int]], limit: int) -> list[list[T]]:
     return out
 
 
-def retry_on_database_busy(task, task_run, state) -> bool:
+def retry_on_database_busy(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
     """Retry a database task only when the database was busy or the connection dropped."""
     try:
         state.result()
@@ -78,10 +83,18 @@ def retry_on_database_busy(task, task_run, state) -> bool:
     return False
 
 
-def call(fn: Callable[..., T], **kwargs) -> T:
-    """Run one service function in its own unit of work and return its result."""
-    with unit_of_work() as session:
-        return fn(session=session, **kwargs)
+def db_task(fn: Callable[P, R]) -> Task[P, R]:
+    """A Prefect task that owns one database transaction (``unit_of_work`` inside it).
+
+    No result cache (a re-run must read the database again); two retries, two seconds apart,
+    only when the database was busy or the connection dropped.
+    """
+    return task(
+        cache_policy=NONE,
+        retries=2,
+        retry_delay_seconds=2,
+        retry_condition_fn=retry_on_database_busy,
+    )(fn)
 
 
 def database_tag() -> str:

@@ -8,13 +8,13 @@ from prefect import flow, task
 from prefect.artifacts import create_table_artifact
 from prefect.cache_policies import NONE
 from pydantic import BaseModel
-from sqlmodel import select
+from sqlmodel import col, select
 
 from planflow.documents.writing.render_model import vn_int
 from planflow.flows.runtime import (
     artifact_key,
     db_slot,
-    retry_on_database_busy,
+    db_task,
     run_parameter,
     unit_of_work,
 )
@@ -23,9 +23,6 @@ from planflow.models.time import as_utc, utcnow
 from planflow.services.deadlines import today_local
 from planflow.services.sweep import OPEN, mark_overdue
 from planflow.states.machine import STATE_VI
-
-DB_TASK = {"cache_policy": NONE, "retries": 2, "retry_delay_seconds": 2,
-           "retry_condition_fn": retry_on_database_busy}
 
 
 class SweepSummary(BaseModel):
@@ -38,7 +35,7 @@ class SweepSummary(BaseModel):
     quiet_hours: bool
 
 
-@task(**DB_TASK)
+@db_task
 def mark_and_queue(now: datetime) -> dict:
     """One transaction: overdue flags and the reminder rows they cause, or neither."""
     from planflow.notifications.reminders import plan_reminders
@@ -76,9 +73,9 @@ def operator_view(limit: int = 200) -> tuple[list[dict], list[dict]]:
     with unit_of_work() as session:
         overdue = session.exec(
             select(ReportRequest, OrgUnit)
-            .join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
-            .where(ReportRequest.overdue, ReportRequest.status.in_(list(OPEN)))
-            .order_by(ReportRequest.deadline, OrgUnit.code)
+            .join(OrgUnit, col(OrgUnit.id) == col(ReportRequest.unit_id))
+            .where(col(ReportRequest.overdue), col(ReportRequest.status).in_(list(OPEN)))
+            .order_by(col(ReportRequest.deadline), col(OrgUnit.code))
             .limit(limit)
         ).all()
         dead = dead_messages(session, limit=limit)

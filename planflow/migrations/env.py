@@ -6,9 +6,10 @@ the migration lock on it); without one, the URL comes from the settings like eve
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 from sqlalchemy.engine import Connection
 from sqlalchemy.types import TypeDecorator
 from sqlmodel import SQLModel
@@ -18,7 +19,7 @@ import planflow.models  # noqa: F401  (registers the tables)
 target_metadata = SQLModel.metadata
 
 
-def render_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
     """Freeze planflow's and SQLModel's column types as the plain SQLAlchemy type they store."""
     if type_ == "type" and isinstance(obj, TypeDecorator):
         return f"sa.{obj.impl!r}"

@@ -50,7 +50,7 @@ class State(StrEnum):
 
 
 class IndicatorKind(StrEnum):
-    count = "count"  # a plain count
+    count = "count"  # type: ignore[assignment]  # a plain count; str.count is shadowed
     by_sex = "by_sex"  # male / female / total
     ratio = "ratio"  # numerator / denominator
 

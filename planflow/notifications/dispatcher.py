@@ -19,6 +19,7 @@ from datetime import datetime, time, timedelta
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
+from planflow.models.base import table_of
 from planflow.models.outbox import OutboxMessage, OutboxStatus
 from planflow.models.time import LOCAL_TZ, as_utc, utcnow
 from planflow.notifications.channels.base import Channel, Outgoing
@@ -30,7 +31,8 @@ log = get_logger(__name__)
 SEND_WINDOW = (time(7, 0), time(20, 0))
 ERROR_LIMIT = 500  # characters of last_error kept
 
-T = OutboxMessage.__table__.c
+OUTBOX = table_of(OutboxMessage)
+T = OUTBOX.c
 
 
 @dataclass
@@ -82,7 +84,7 @@ def _claim(
     if engine.dialect.name == "postgresql":
         pick = pick.with_for_update(skip_locked=True)  # concurrent dispatchers share the queue
     stmt = (
-        update(OutboxMessage.__table__)
+        update(OUTBOX)
         .where(T.id.in_(pick.scalar_subquery()), *due)
         .values(attempts=T.attempts + 1, claimed_until=now + lease)
         .returning(
@@ -124,7 +126,7 @@ def _claim(
 def _bury_exhausted(engine: Engine, *, now: datetime, max_attempts: int) -> int:
     """Rows whose last claim expired unconfirmed with no attempt left: dead, for an operator."""
     stmt = (
-        update(OutboxMessage.__table__)
+        update(OUTBOX)
         .where(
             T.status == OutboxStatus.pending,
             T.attempts >= max_attempts,
@@ -143,7 +145,7 @@ def _bury_exhausted(engine: Engine, *, now: datetime, max_attempts: int) -> int:
 def _record(engine: Engine, message_id: int, attempts: int, status: OutboxStatus, **values) -> None:
     """Commit an outcome; a failure is not written over a newer claim of the same row."""
     stmt = (
-        update(OutboxMessage.__table__)
+        update(OUTBOX)
         .where(T.id == message_id)
         .values(status=status, claimed_until=None, **values)
     )

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from planflow.config.secrets import REDACTED, install_log_scrubbing, register_secret, scrub
-from planflow.states.errors import PlanflowError
+from planflow.errors import PlanflowError
 
 __all__ = [
     "REDACTED",

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.models import Assignment, OrgUnit, Plan, PlanDeadline, ReportRequest
+from planflow.models.base import pk
 from planflow.models.outbox import MessageKind
 from planflow.notifications.compose import (
     ROLE_LABELS,
@@ -32,7 +33,7 @@ def _units(session: Session, ids: Iterable[int | None]) -> dict[int, OrgUnit]:
     wanted = {i for i in ids if i is not None}
     if not wanted:
         return {}
-    return {u.id: u for u in session.exec(select(OrgUnit).where(OrgUnit.id.in_(wanted)))}
+    return {pk(u): u for u in session.exec(select(OrgUnit).where(col(OrgUnit.id).in_(wanted)))}
 
 
 def notify_plan_issued(
@@ -43,14 +44,16 @@ def notify_plan_issued(
     plan = _get(session, Plan, plan_id)
     assignments = list(
         session.exec(
-            select(Assignment).where(Assignment.plan_id == plan_id).order_by(Assignment.position)
+            select(Assignment)
+            .where(col(Assignment.plan_id) == plan_id)
+            .order_by(col(Assignment.position))
         )
     )
     regime = list(
         session.exec(
             select(PlanDeadline)
             .where(PlanDeadline.plan_id == plan_id)
-            .order_by(PlanDeadline.due_on)
+            .order_by(col(PlanDeadline.due_on))
         )
     )
     requests = list(session.exec(select(ReportRequest).where(ReportRequest.plan_id == plan_id)))
@@ -74,14 +77,15 @@ def notify_plan_issued(
             continue
         unit = units[assignment.unit_id]
         # the unit's own requests carry its (earlier, level-adjusted) deadlines; else the regime
-        lines = own.get(unit.id) or regime  # type: ignore[arg-type]
+        lines: Sequence[ReportRequest | PlanDeadline] = own.get(pk(unit)) or regime
+        dues = [line.deadline if isinstance(line, ReportRequest) else line.due_on for line in lines]
         deadlines = [
             {
                 "report": report_title(line.kind, line.period),
-                "due": getattr(line, "deadline", None) or getattr(line, "due_on", None),
+                "due": due,
                 "to": units.get(line.recipient_id or -1, default_to).label,
             }
-            for line in lines
+            for line, due in zip(lines, dues, strict=True)
         ]
         context = {
             "issuer": issuer.label,
@@ -100,7 +104,7 @@ def notify_plan_issued(
             context=context,
             channels=names,
             path=f"/plans/{plan.id}",
-            deadline=deadlines[0]["due"] if deadlines else None,
+            deadline=dues[0] if dues else None,
         )
     return len(enqueue(session, drafts))
 
@@ -175,11 +179,11 @@ def notify_plan_cancelled(
         r
         for start in range(0, len(ids), 900)
         for r in session.exec(
-            select(ReportRequest).where(ReportRequest.id.in_(ids[start : start + 900]))
+            select(ReportRequest).where(col(ReportRequest.id).in_(ids[start : start + 900]))
         )
     ]
     plans = {top.id: top}
-    for plan in session.exec(select(Plan).where(Plan.id.in_({r.plan_id for r in requests}))):
+    for plan in session.exec(select(Plan).where(col(Plan.id).in_({r.plan_id for r in requests}))):
         plans[plan.id] = plan
     units = _units(session, [top.issuer_id] + [p.issuer_id for p in plans.values()]
                    + [r.unit_id for r in requests])

@@ -9,8 +9,9 @@ from datetime import datetime
 
 from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from planflow.config.db import rows_affected
 from planflow.models.outbox import MessageKind, OutboxMessage, OutboxStatus
 from planflow.models.time import utcnow
 
@@ -71,7 +72,7 @@ def enqueue(session: Session, drafts: Iterable[Draft], *, now: datetime | None =
             insert(OutboxMessage)
             .values(rows[start : start + _CHUNK])
             .on_conflict_do_nothing(index_elements=["key"])
-            .returning(OutboxMessage.key)
+            .returning(col(OutboxMessage.key))
         )
         added.update(session.execute(stmt).scalars())
     return added
@@ -81,8 +82,8 @@ def dead_messages(session: Session, *, limit: int = 200) -> list[OutboxMessage]:
     """Messages that will not be sent without an operator, newest first."""
     stmt = (
         select(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.dead)
-        .order_by(OutboxMessage.id.desc())
+        .where(col(OutboxMessage.status) == OutboxStatus.dead)
+        .order_by(col(OutboxMessage.id).desc())
         .limit(limit)
     )
     return list(session.scalars(stmt))
@@ -94,7 +95,7 @@ def retry_dead(
     """Put dead messages (all, or ``ids``) back to pending with fresh attempts; returns how many."""
     stmt = (
         update(OutboxMessage)
-        .where(OutboxMessage.status == OutboxStatus.dead)
+        .where(col(OutboxMessage.status) == OutboxStatus.dead)
         .values(
             status=OutboxStatus.pending,
             attempts=0,
@@ -103,13 +104,13 @@ def retry_dead(
         )
     )
     if ids is not None:
-        stmt = stmt.where(OutboxMessage.id.in_(list(ids)))
-    return session.execute(stmt, execution_options={"synchronize_session": False}).rowcount
+        stmt = stmt.where(col(OutboxMessage.id).in_(list(ids)))
+    return rows_affected(session.execute(stmt, execution_options={"synchronize_session": False}))
 
 
 def outbox_counts(session: Session) -> dict[str, int]:
     """How many messages there are per ``kind/status``, e.g. ``{"reminder/sent": 12}``."""
-    stmt = select(OutboxMessage.kind, OutboxMessage.status, func.count()).group_by(
+    stmt = select(col(OutboxMessage.kind), col(OutboxMessage.status), func.count()).group_by(
         OutboxMessage.kind, OutboxMessage.status
     )
     return {f"{kind}/{status}": n for kind, status, n in session.execute(stmt)}

@@ -1,4 +1,4 @@
-"""Three real plans (Hà Nội 2020 and 2025 draft, Hà Đông district 2024) used by the demo and tests."""
+"""Three real plans (Hà Nội 2020 and 2025 draft, Hà Đông 2024) used by the demo and tests."""
 
 from __future__ import annotations
 

@@ -10,11 +10,15 @@ The children move to ``aggregated`` in the transaction that writes the consolida
 from __future__ import annotations
 
 from collections import defaultdict
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from sqlalchemy import delete, func, insert
-from sqlmodel import Session, select
+from sqlalchemy import FromClause, Row, and_, bindparam, delete, func, insert, union_all, update
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col, select
 
+from planflow.config.db import batched, rows_affected
 from planflow.models import (
     Indicator,
     IndicatorKind,
@@ -27,10 +31,16 @@ from planflow.models import (
     State,
     UnitKind,
 )
+from planflow.models.base import pk, table_of
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators, target_for
 from planflow.services.plans import get_plan
 from planflow.states import IllegalTransition, fire_many
+
+PLAN = table_of(Plan)
+REPORT = table_of(Report)
+REQUEST = table_of(ReportRequest)
+VALUE = table_of(IndicatorValue)
 
 NUMBERS = ("male", "female", "total", "numerator", "denominator")
 DONE = (State.submitted, State.aggregated)
@@ -113,36 +123,37 @@ def aggregate_period(
     # still compiles what was owed under it before: the period's tree is the one of its deadline
     if top.status == State.cancelled and top.parent_id is None:
         raise IllegalTransition(f"kế hoạch {plan_id} đã bị hủy: không tổng hợp báo cáo")
-    tree_plans = session.exec(
-        select(Plan).where((Plan.root_id == top.tree_id) | (Plan.id == top.tree_id))
+    in_tree = (PLAN.c.root_id == top.tree_id) | (PLAN.c.id == top.tree_id)
+    tree_plans = session.execute(
+        sa_select(PLAN.c.id, PLAN.c.parent_id, PLAN.c.issuer_id, PLAN.c.depth).where(in_tree)
     ).all()
-    by_id = {p.id: p for p in tree_plans}
-    wanted = {top.id} if only_top else _descendants(by_id, top.id)
-    compiling = set(
-        session.exec(
-            select(ReportRequest.plan_id)
-            .where(
-                ReportRequest.plan_id.in_(list(wanted)),
-                ReportRequest.kind == kind,
-                ReportRequest.period == period,
-                ReportRequest.status != State.cancelled,
-            )
-            .distinct()
-        ).all()
-    )
+    by_id = {row.id: row for row in tree_plans}
+    wanted = {pk(top)} if only_top else _descendants(by_id, pk(top))
+    with_requests = session.execute(
+        sa_select(REQUEST.c.plan_id)
+        .join(PLAN, PLAN.c.id == REQUEST.c.plan_id)
+        .where(
+            in_tree,
+            REQUEST.c.kind == kind,
+            REQUEST.c.period == period,
+            REQUEST.c.status != State.cancelled,
+        )
+        .distinct()
+    ).scalars()
+    compiling = wanted.intersection(with_requests)
     result = AggregationResult(plan_id=plan_id, kind=kind, period=period)
-    depths = sorted({by_id[p].depth for p in compiling}, reverse=True)
-    for depth in depths:
+    session.flush()  # the Core statements below must see the session's pending changes
+    for depth in sorted({by_id[p].depth for p in compiling}, reverse=True):
         level = [by_id[p] for p in sorted(compiling) if by_id[p].depth == depth]
-        _aggregate_level(session, level, by_id, kind, period, actor, result)
-    session.flush()
+        _aggregate_level(session, level, kind, period, actor, result)
+    session.expire_all()  # ORM objects loaded before must not hide what the SQL wrote
     return result
 
 
-def _descendants(by_id: dict[int, Plan], top_id: int) -> set[int]:
+def _descendants(by_id: dict[int, Row[Any]], top_id: int) -> set[int]:
     children: dict[int | None, list[int]] = defaultdict(list)
     for plan in by_id.values():
-        children[plan.parent_id].append(plan.id)
+        children[plan.parent_id].append(pk(plan))
     found, stack = set(), [top_id]
     while stack:
         current = stack.pop()
@@ -153,30 +164,28 @@ def _descendants(by_id: dict[int, Plan], top_id: int) -> set[int]:
 
 def _aggregate_level(
     session: Session,
-    plans: list[Plan],
-    by_id: dict[int, Plan],
+    plans: list[Row[Any]],
     kind: ReportKind,
     period: str,
     actor: str,
     result: AggregationResult,
 ) -> None:
-    """Compile every plan of one depth at once: completeness from the requests, figures as
-    SQL sums of the direct submissions plus the child committees' consolidated reports."""
-    plan_ids = [p.id for p in plans]
-    level_ids = set(plan_ids)
+    """Compile every plan of one depth at once: completeness from the requests, figures with
+    one ``INSERT … SELECT … GROUP BY`` per batch of plans (see ``_sum_into``)."""
+    plan_ids = [pk(p) for p in plans]
     requests = _rows(
         session,
-        lambda c: select(
-            ReportRequest.id,
-            ReportRequest.plan_id,
-            ReportRequest.unit_id,
-            ReportRequest.status,
-            ReportRequest.late,
-            ReportRequest.origins,
+        lambda c: sa_select(
+            col(ReportRequest.id),
+            col(ReportRequest.plan_id),
+            col(ReportRequest.unit_id),
+            col(ReportRequest.status),
+            col(ReportRequest.late),
+            col(ReportRequest.origins),
         ).where(
-            ReportRequest.plan_id.in_(c),
-            ReportRequest.kind == kind,
-            ReportRequest.period == period,
+            col(ReportRequest.plan_id).in_(c),
+            col(ReportRequest.kind) == kind,
+            col(ReportRequest.period) == period,
         ),
         plan_ids,
     )
@@ -184,41 +193,8 @@ def _aggregate_level(
     labels = _labels(
         session, {r.unit_id for r in requests} | {p.issuer_id for p in plans} | origins
     )
-    # child committees that compiled their own subtree: counted through that report instead
-    child_plan_ids = [p.id for p in by_id.values() if p.parent_id in level_ids]
-    compiled_children = _rows(
-        session,
-        lambda c: select(Report.id, Report.plan_id, Report.unit_id).where(
-            Report.plan_id.in_(c),
-            Report.consolidated,
-            Report.kind == kind,
-            Report.period == period,
-        ),
-        child_plan_ids,
-    )
-    sources: dict[int, list[int]] = defaultdict(list)
-    for report_id, child_plan, _unit in compiled_children:
-        sources[by_id[child_plan].parent_id].append(report_id)
-    compiled_units = [unit for _, _, unit in compiled_children]
-    # own figures: the issuer's submission on the parent plan
-    issuer_of = {p.issuer_id: p.id for p in plans if p.parent_id}
-    for report_id, unit_id in _rows(
-        session,
-        lambda c: select(Report.id, Report.unit_id)
-        .join(ReportRequest, ReportRequest.id == Report.request_id)
-        .where(
-            Report.plan_id.in_(c),
-            ~Report.consolidated,
-            Report.kind == kind,
-            Report.period == period,
-            Report.unit_id.in_(list(issuer_of)),
-            ReportRequest.status.in_(list(DONE)),
-        ),
-        list({p.parent_id for p in plans if p.parent_id}),
-    ):
-        sources[issuer_of[unit_id]].append(report_id)
     completeness: dict[int, Completeness] = {
-        p.id: Completeness(unit_id=p.issuer_id, unit=labels[p.issuer_id][1], plan_id=p.id)
+        pk(p): Completeness(unit_id=p.issuer_id, unit=labels[p.issuer_id][1], plan_id=pk(p))
         for p in plans
     }
     to_aggregate: list[int] = []
@@ -242,11 +218,14 @@ def _aggregate_level(
         else:
             node.missing += 1
             node.missing_units.append(labels[unit_id][1])
-    sums = _sum_direct(session, plan_ids, kind, period, compiled_units)
-    _add_reports(session, sources, sums)
-    _write_consolidated(session, plans, kind, period, completeness, sums, result)
-    result.aggregated += len(fire_many(session, ReportRequest, to_aggregate, "aggregate", actor=actor))
-    result.nodes.extend(completeness[p.id] for p in plans)
+    _write_consolidated(session, plans, kind, period, completeness)
+    for chunk in batched(plan_ids):
+        result.values_written += _sum_into(session, chunk, kind, period)
+    result.reports_written += len(plans)
+    result.aggregated += len(
+        fire_many(session, ReportRequest, to_aggregate, "aggregate", actor=actor)
+    )
+    result.nodes.extend(completeness[pk(p)] for p in plans)
 
 
 def _labels(session: Session, unit_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -255,7 +234,7 @@ def _labels(session: Session, unit_ids: set[int]) -> dict[int, tuple[str, str]]:
     for uid, code, name, kind in _rows(
         session,
         lambda c: select(OrgUnit.id, OrgUnit.code, OrgUnit.name, OrgUnit.kind).where(
-            OrgUnit.id.in_(c)
+            col(OrgUnit.id).in_(c)
         ),
         unit_ids,
     ):
@@ -263,110 +242,148 @@ def _labels(session: Session, unit_ids: set[int]) -> dict[int, tuple[str, str]]:
     return out
 
 
-def _sum_direct(
-    session: Session, plan_ids: list[int], kind: ReportKind, period: str, skip_units: list[int]
-) -> dict[int, dict[str, list[int | None]]]:
-    """Per plan and indicator, SQL sums of the submitted reports on that plan, leaving out the
-    units in ``skip_units`` (they count through their consolidated report)."""
-    sums: dict[int, dict[str, list[int | None]]] = defaultdict(dict)
-    columns = [getattr(IndicatorValue, n) for n in NUMBERS]
-    for start in range(0, len(plan_ids), 500):
-        chunk = plan_ids[start : start + 500]
-        query = (
-            select(Report.plan_id, IndicatorValue.indicator_code, *map(func.sum, columns))
-            .join(IndicatorValue, IndicatorValue.report_id == Report.id)
-            .join(ReportRequest, ReportRequest.id == Report.request_id)
-            .where(
-                Report.plan_id.in_(chunk),
-                ~Report.consolidated,
-                Report.kind == kind,
-                Report.period == period,
-                ReportRequest.status.in_(list(DONE)),
-            )
-            .group_by(Report.plan_id, IndicatorValue.indicator_code)
-        )
-        if skip_units:
-            query = query.where(Report.unit_id.not_in(skip_units))
-        for plan_id, code, *numbers in session.execute(query).all():
-            sums[plan_id][code] = [None if n is None else int(n) for n in numbers]
-    return sums
-
-
-def _add_reports(
-    session: Session,
-    sources: dict[int, list[int]],
-    sums: dict[int, dict[str, list[int | None]]],
-) -> None:
-    """Add whole reports (own submissions, children's consolidated reports) to the sums."""
-    owner: dict[int, list[int]] = defaultdict(list)
-    for plan_id, report_ids in sources.items():
-        for report_id in report_ids:
-            owner[report_id].append(plan_id)
-    for report_id, code, *numbers in _rows(
-        session,
-        lambda c: select(
-            IndicatorValue.report_id,
-            IndicatorValue.indicator_code,
-            *(getattr(IndicatorValue, n) for n in NUMBERS),
-        ).where(IndicatorValue.report_id.in_(c)),
-        owner,
-    ):
-        for plan_id in owner[report_id]:
-            acc = sums[plan_id].setdefault(code, [None] * len(NUMBERS))
-            for i, value in enumerate(numbers):
-                if value is not None:
-                    acc[i] = value if acc[i] is None else acc[i] + value
-
-
 def _write_consolidated(
     session: Session,
-    plans: list[Plan],
+    plans: list[Row[Any]],
     kind: ReportKind,
     period: str,
     completeness: dict[int, Completeness],
-    sums: dict[int, dict[str, list[int | None]]],
-    result: AggregationResult,
 ) -> None:
-    plan_ids = [p.id for p in plans]
-    existing = {r.plan_id: r for r in _consolidated(session, plan_ids, kind, period)}
+    """Make sure each plan has its consolidated report, with its completeness, and no figures
+    yet (``_sum_into`` writes them)."""
+    plan_ids = [pk(p) for p in plans]
+    existing = {
+        plan_id: report_id
+        for plan_id, report_id in _rows(
+            session,
+            lambda c: sa_select(REPORT.c.plan_id, REPORT.c.id).where(
+                REPORT.c.plan_id.in_(c), *_consolidated_of(REPORT, kind, period)
+            ),
+            plan_ids,
+        )
+    }
     now = utcnow()
     new_rows = [
         {
-            "plan_id": p.id,
+            "plan_id": pk(p),
             "unit_id": p.issuer_id,
             "kind": kind,
             "period": period,
             "consolidated": True,
             "narrative": {},
-            "completeness": completeness[p.id].as_dict(),
+            "completeness": completeness[pk(p)].as_dict(),
             "created_at": now,
             "updated_at": now,
         }
         for p in plans
-        if p.id not in existing
+        if pk(p) not in existing
     ]
     if new_rows:
-        session.execute(insert(Report.__table__), new_rows)
-    for plan_id, report in existing.items():
-        report.completeness = completeness[plan_id].as_dict()
-        report.updated_at = now
-        session.add(report)
-    session.flush()
-    report_ids = {r.plan_id: r.id for r in _consolidated(session, plan_ids, kind, period)}
-    ids = list(report_ids.values())
-    for start in range(0, len(ids), 900):
+        session.execute(insert(REPORT), new_rows)
+    if existing:
         session.execute(
-            delete(IndicatorValue).where(IndicatorValue.report_id.in_(ids[start : start + 900]))
+            update(REPORT)
+            .where(REPORT.c.id == bindparam("report_id"))
+            .values(completeness=bindparam("figures"), updated_at=now),
+            [
+                {"report_id": report_id, "figures": completeness[plan_id].as_dict()}
+                for plan_id, report_id in existing.items()
+            ],
         )
-    values = [
-        {"report_id": report_ids[plan_id], "indicator_code": code, **dict(zip(NUMBERS, acc))}
-        for plan_id, per_code in sums.items()
-        for code, acc in per_code.items()
+        for chunk in batched(list(existing.values())):
+            session.execute(delete(VALUE).where(VALUE.c.report_id.in_(chunk)))
+
+
+def _consolidated_of(report: FromClause, kind: ReportKind, period: str) -> list[Any]:
+    """The conditions that make ``report`` a consolidated report of this period."""
+    return [report.c.consolidated.is_(True), report.c.kind == kind, report.c.period == period]
+
+
+def _submitted(report: FromClause, kind: ReportKind, period: str) -> list[Any]:
+    """The conditions that make ``report`` a unit's own report of this period, submitted (or
+    already aggregated) on its request."""
+    accepted = sa_select(REQUEST.c.id).where(
+        REQUEST.c.id == report.c.request_id, REQUEST.c.status.in_(list(DONE))
+    )
+    return [
+        report.c.consolidated.is_(False),
+        report.c.kind == kind,
+        report.c.period == period,
+        accepted.exists(),
     ]
-    for start in range(0, len(values), 5000):  # Core insert: one executemany, not per-row ORM
-        session.execute(insert(IndicatorValue.__table__), values[start : start + 5000])
-    result.reports_written += len(plans)
-    result.values_written += len(values)
+
+
+def _sum_into(session: Session, plan_ids: list[int], kind: ReportKind, period: str) -> int:
+    """Write the figures of these plans' consolidated reports in one ``INSERT … SELECT … GROUP
+    BY``; returns the number of rows written.
+
+    A compiling plan's figures are the sums, per indicator, of three kinds of source report:
+    the submissions on the plan itself (less those of child committees that compiled their
+    own subtree: they count through that), the consolidated reports of its child plans, and
+    its issuer's own submission on the parent plan. SQL's SUM keeps "not reported" (NULL)
+    apart from zero: it is NULL only when no source reported the figure.
+    """
+    target = REPORT.alias("target")
+    source = REPORT.alias("source")
+    child = PLAN.alias("child")
+    child_report = REPORT.alias("child_report")
+    compiling = PLAN.alias("compiling")
+
+    def into(plan_id_column: Any) -> Any:
+        return and_(target.c.plan_id == plan_id_column, *_consolidated_of(target, kind, period))
+
+    compiled_below = (
+        sa_select(child_report.c.id)
+        .join(child, child.c.id == child_report.c.plan_id)
+        .where(
+            child.c.parent_id == source.c.plan_id,
+            child_report.c.unit_id == source.c.unit_id,
+            *_consolidated_of(child_report, kind, period),
+        )
+    )
+    direct = (
+        sa_select(target.c.id.label("target_id"), source.c.id.label("source_id"))
+        .join(target, into(source.c.plan_id))
+        .where(
+            source.c.plan_id.in_(plan_ids),
+            *_submitted(source, kind, period),
+            ~compiled_below.exists(),
+        )
+    )
+    from_children = (
+        sa_select(target.c.id, child_report.c.id)
+        .select_from(child_report)
+        .join(child, child.c.id == child_report.c.plan_id)
+        .join(target, into(child.c.parent_id))
+        .where(child.c.parent_id.in_(plan_ids), *_consolidated_of(child_report, kind, period))
+    )
+    own = (
+        sa_select(target.c.id, source.c.id)
+        .select_from(compiling)
+        .join(target, into(compiling.c.id))
+        .join(
+            source,
+            and_(
+                source.c.plan_id == compiling.c.parent_id,
+                source.c.unit_id == compiling.c.issuer_id,
+            ),
+        )
+        .where(compiling.c.id.in_(plan_ids), *_submitted(source, kind, period))
+    )
+    sources = union_all(direct, from_children, own).subquery("sources")
+    sums = (
+        sa_select(
+            sources.c.target_id,
+            VALUE.c.indicator_code,
+            *(func.sum(VALUE.c[name]) for name in NUMBERS),
+        )
+        .join(VALUE, VALUE.c.report_id == sources.c.source_id)
+        .group_by(sources.c.target_id, VALUE.c.indicator_code)
+    )
+    written = session.execute(
+        insert(VALUE).from_select(["report_id", "indicator_code", *NUMBERS], sums)
+    )
+    return rows_affected(written)
 
 
 def _consolidated(
@@ -376,7 +393,7 @@ def _consolidated(
     return _chunked(
         session,
         lambda c: select(Report).where(
-            Report.plan_id.in_(c),
+            col(Report.plan_id).in_(c),
             Report.consolidated,
             Report.kind == kind,
             Report.period == period,
@@ -385,22 +402,14 @@ def _consolidated(
     )
 
 
-def _chunked(session: Session, build, ids, size: int = 900) -> list:
-    """ORM rows of a query built per chunk of ids (SQLite caps bound parameters)."""
-    ids = list(ids)
-    out: list = []
-    for start in range(0, len(ids), size):
-        out.extend(session.exec(build(ids[start : start + size])).all())
-    return out
+def _chunked(session: Session, build: Callable[[list[int]], Any], ids: Iterable[int]) -> list:
+    """ORM rows of a query built per batch of ids (SQLite caps bound parameters)."""
+    return [row for chunk in batched(list(ids)) for row in session.exec(build(chunk)).all()]
 
 
-def _rows(session: Session, build, ids, size: int = 900) -> list:
-    """Plain column rows of a query built per chunk of ids."""
-    ids = list(ids)
-    out: list = []
-    for start in range(0, len(ids), size):
-        out.extend(session.execute(build(ids[start : start + size])).all())
-    return out
+def _rows(session: Session, build: Callable[[list[int]], Any], ids: Iterable[int]) -> list:
+    """Plain column rows of a query built per batch of ids."""
+    return [row for chunk in batched(list(ids)) for row in session.execute(build(chunk)).all()]
 
 
 def assess(indicator: Indicator, numbers: dict[str, int | None], year: int) -> FigureRow:

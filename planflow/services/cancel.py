@@ -9,13 +9,15 @@ still waiting in the outbox about the withdrawn plan are not sent.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import update
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.models import Plan, ReportRequest, State
+from planflow.models.base import stored_ids
 from planflow.models.outbox import OutboxMessage, OutboxStatus
 from planflow.services import notify
 from planflow.services.plans import get_plan
@@ -55,9 +57,13 @@ def plan_tree(session: Session, plan_id: int) -> list[int]:
         frontier = [
             pid
             for start in range(0, len(frontier), 900)
-            for pid in session.exec(
-                select(Plan.id).where(Plan.parent_id.in_(frontier[start : start + 900]))
-            ).all()
+            for pid in stored_ids(
+                session.exec(
+                    select(col(Plan.id)).where(
+                        col(Plan.parent_id).in_(frontier[start : start + 900])
+                    )
+                ).all()
+            )
         ]
         found.extend(frontier)
     return found
@@ -77,10 +83,11 @@ def cancel_plan(
     fire(session, plan, "cancel", actor=actor, reason=reason, at=at)
     tree = plan_tree(session, plan_id)
     below = tree[1:]
-    result.plans_cancelled = [plan_id] + fire_many(
+    cancelled_below = fire_many(
         session, Plan, _in_states(session, Plan, below, CANCELLABLE), "cancel",
         actor=actor, reason=reason, at=at,
     )
+    result.plans_cancelled = [plan_id, *cancelled_below]
     open_ids = _requests(session, tree, CANCELLABLE)
     told = set(_requests(session, tree, (State.issued, State.acknowledged)))  # drafted: unknown
     result.requests_cancelled = fire_many(
@@ -110,16 +117,18 @@ def _in_states(session: Session, model, ids: list[int], states) -> list[int]:
     ]
 
 
-def _requests(session: Session, plan_ids: list[int], states) -> list[int]:
+def _requests(session: Session, plan_ids: list[int], states: Iterable[State]) -> list[int]:
     return [
         rid
         for start in range(0, len(plan_ids), 900)
-        for rid in session.exec(
-            select(ReportRequest.id).where(
-                ReportRequest.plan_id.in_(plan_ids[start : start + 900]),
-                ReportRequest.status.in_(states),
-            )
-        ).all()
+        for rid in stored_ids(
+            session.exec(
+                select(ReportRequest.id).where(
+                    col(ReportRequest.plan_id).in_(plan_ids[start : start + 900]),
+                    col(ReportRequest.status).in_(states),
+                )
+            ).all()
+        )
     ]
 
 
@@ -141,8 +150,8 @@ def _withdraw_pending(session: Session, plans: set[int], requests: set[int]) -> 
         session.execute(
             update(OutboxMessage)
             .where(
-                OutboxMessage.id.in_(doomed[start : start + 900]),
-                OutboxMessage.status == OutboxStatus.pending,
+                col(OutboxMessage.id).in_(doomed[start : start + 900]),
+                col(OutboxMessage.status) == OutboxStatus.pending,
             )
             .values(status=OutboxStatus.dead, last_error=WITHDRAWN, claimed_until=None)
             .execution_options(synchronize_session=False)

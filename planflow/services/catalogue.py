@@ -6,7 +6,7 @@ import json
 from functools import cache
 from importlib import resources
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.models import Indicator, IndicatorKind
 
@@ -23,7 +23,9 @@ def load_indicators(*, session: Session) -> int:
     existing = {i.code: i for i in session.exec(select(Indicator)).all()}
     created = 0
     for position, item in enumerate(catalogue()):
-        row = existing.get(item["code"]) or Indicator(code=item["code"], name="", kind="count")
+        row = existing.get(item["code"]) or Indicator(
+            code=item["code"], name="", kind=IndicatorKind.count
+        )
         created += item["code"] not in existing
         row.name = item["name"]
         row.kind = IndicatorKind(item["kind"])
@@ -44,7 +46,7 @@ def load_indicators(*, session: Session) -> int:
 
 def indicators(session: Session) -> dict[str, Indicator]:
     """The loaded catalogue by code, in catalogue order."""
-    rows = session.exec(select(Indicator).order_by(Indicator.position)).all()
+    rows = session.exec(select(Indicator).order_by(col(Indicator.position))).all()
     return {row.code: row for row in rows}
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 import zlib
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import lru_cache
@@ -20,6 +20,7 @@ from sqlalchemy import func, insert, update
 from sqlmodel import Session, col, select
 
 from planflow.config.hierarchy_data import LEVELS, TIERS, Division, divisions, scheme
+from planflow.models.base import stored_ids
 from planflow.models.enums import Level, UnitKind
 from planflow.models.org import OrgUnit
 from planflow.models.time import utcnow
@@ -185,7 +186,9 @@ def load_units(
                 updates.append({"id": old["id"], **changes})
                 result.updated[key] += 1
         if inserts:
-            returned = session.execute(insert(OrgUnit).returning(OrgUnit.code, OrgUnit.id), inserts)
+            returned = session.execute(
+                insert(OrgUnit).returning(col(OrgUnit.code), col(OrgUnit.id)), inserts
+            )
             ids.update({code: id_ for code, id_ in returned})
         if updates:
             session.execute(update(OrgUnit), updates)
@@ -261,7 +264,7 @@ def _row(
     **fields: Any,
 ) -> dict[str, Any]:
     """One planned row: every loader-owned field, defaults first, ``fields`` over them."""
-    row = {
+    row: dict[str, Any] = {
         "tiers": tiers,
         "code": code,
         "name": name,
@@ -392,7 +395,17 @@ def counterpart(session: Session, agency: OrgUnit, committee: OrgUnit) -> OrgUni
 
 def subtree_ids(session: Session, unit: OrgUnit) -> list[int]:
     """The ids of ``unit`` and everything below it."""
-    return list(session.exec(select(OrgUnit.id).where(_under(unit))).all())
+    return stored_ids(session.exec(select(OrgUnit.id).where(_under(unit))).all())
+
+
+def subtree_sizes(session: Session, unit: OrgUnit) -> dict[str, int]:
+    """For each unit directly under ``unit``, keyed by its path: how many units its subtree
+    holds, itself included (one query, whatever the depth)."""
+    depth = unit.path.count("/") + 1
+    sizes: dict[str, int] = defaultdict(int)
+    for path in session.exec(select(OrgUnit.path).where(_under(unit, include_self=False))):
+        sizes["/".join(path.split("/")[: depth + 1])] += 1
+    return dict(sizes)
 
 
 def subtree(session: Session, unit: OrgUnit, depth: int) -> list[OrgUnit]:

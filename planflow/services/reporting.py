@@ -13,7 +13,7 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import delete
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.models import (
     Indicator,
@@ -24,6 +24,7 @@ from planflow.models import (
     ReportRequest,
     State,
 )
+from planflow.models.base import pk
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators
 from planflow.states import IllegalTransition, NotFound, ValidationFailed, fire
@@ -102,9 +103,14 @@ def validate_figures(
         before = len(problems)
         problems.extend(_check_kind(where, indicator, values))
         if len(problems) == before:
-            if indicator.kind == IndicatorKind.by_sex and values.get("total") is None:
-                if values.get("male") is not None and values.get("female") is not None:
-                    values["total"] = values["male"] + values["female"]
+            male, female = values.get("male"), values.get("female")
+            if (
+                indicator.kind == IndicatorKind.by_sex
+                and values.get("total") is None
+                and male is not None
+                and female is not None
+            ):
+                values["total"] = male + female
             clean.append(CleanValue(code=code, **values))
     return clean, problems
 
@@ -117,12 +123,12 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
             return [f"{where}: give both male and female, or neither"]
         if total is not None and male is None:
             return [f"{where}: total {total} given without male and female"]
-        if None not in (male, female, total) and male + female != total:
+        if male is not None and female is not None and total is not None and male + female != total:
             return [f"{where}: female {female} + male {male} = {female + male}, not total {total}"]
     if indicator.kind == IndicatorKind.ratio:
         if (num is None) != (den is None):
             return [f"{where}: give both numerator and denominator, or neither"]
-        if indicator.bounded and num is not None and num > den:
+        if indicator.bounded and num is not None and den is not None and num > den:
             return [f"{where}.numerator: {num} exceeds denominator {den}"]
     return []
 
@@ -192,9 +198,9 @@ def submit_report(
     report.updated_at = utcnow()
     session.add(report)
     session.flush()
-    session.execute(delete(IndicatorValue).where(IndicatorValue.report_id == report.id))
+    session.execute(delete(IndicatorValue).where(col(IndicatorValue.report_id) == report.id))
     session.add_all(
-        IndicatorValue(report_id=report.id, indicator_code=v.code, **_numbers(v)) for v in clean
+        IndicatorValue(report_id=pk(report), indicator_code=v.code, **_numbers(v)) for v in clean
     )
     session.flush()
     return report
@@ -218,7 +224,7 @@ def return_report(
     fire(session, row, "return", actor=actor, reason=reason, at=at)
     from planflow.services import notify
 
-    notify.returned(session, request_id=row.id, reason=reason)
+    notify.returned(session, request_id=pk(row), reason=reason)
     session.flush()
     return row
 

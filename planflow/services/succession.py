@@ -12,10 +12,12 @@ from collections.abc import Iterable
 from datetime import date, timedelta
 
 from sqlalchemy import insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from planflow.config.successor_data import agency_successions
 from planflow.models import OrgUnit, UnitKind, UnitSuccessor
+from planflow.models.base import table_of
 
 MAX_HOPS = 6  # LĐTBXH → Nội vụ → Nội vụ of the merged province: a chain is short
 
@@ -48,14 +50,14 @@ def units_on(session: Session, unit_ids: Iterable[int], day: date) -> dict[int, 
         if not frontier:
             break
         found = session.execute(
-            select(
-                UnitSuccessor.predecessor_id,
-                UnitSuccessor.successor_id,
-                UnitSuccessor.effective_on,
+            sa_select(
+                col(UnitSuccessor.predecessor_id),
+                col(UnitSuccessor.successor_id),
+                col(UnitSuccessor.effective_on),
             ).where(
                 col(UnitSuccessor.predecessor_id).in_(sorted(frontier)),
-                UnitSuccessor.default,
-                UnitSuccessor.effective_on <= day,
+                col(UnitSuccessor.default),
+                col(UnitSuccessor.effective_on) <= day,
             )
         ).all()
         frontier = set()
@@ -84,10 +86,15 @@ def record_agency_successions(session: Session, province_codes: Iterable[str]) -
         return 0
     roles = {r.from_role for r in rules} | {r.to_role for r in rules if r.to_role}
     rows = session.execute(
-        select(OrgUnit.id, OrgUnit.parent_id, OrgUnit.level, OrgUnit.role_key, OrgUnit.path)
-        .where(
-            OrgUnit.tiers == 3,
-            OrgUnit.kind == UnitKind.agency,
+        sa_select(
+            col(OrgUnit.id),
+            col(OrgUnit.parent_id),
+            col(OrgUnit.level),
+            col(OrgUnit.role_key),
+            col(OrgUnit.path),
+        ).where(
+            col(OrgUnit.tiers) == 3,
+            col(OrgUnit.kind) == UnitKind.agency,
             col(OrgUnit.role_key).in_(sorted(roles)),
         )
     ).all()
@@ -148,14 +155,14 @@ def _existing_edges(session: Session, pred_ids: list[int]) -> set[tuple[int, int
 def insert_edges(session: Session, edges: list[dict]) -> None:
     """Insert successor edges (Core executemany, in chunks)."""
     for start in range(0, len(edges), 2000):
-        session.execute(insert(UnitSuccessor.__table__), edges[start : start + 2000])
+        session.execute(insert(table_of(UnitSuccessor)), edges[start : start + 2000])
 
 
 def successors(session: Session, unit_id: int) -> list[tuple[OrgUnit, UnitSuccessor]]:
     """Who took over ``unit_id``'s work: each successor with its edge, the default first."""
     rows = session.exec(
         select(OrgUnit, UnitSuccessor)
-        .join(UnitSuccessor, UnitSuccessor.successor_id == OrgUnit.id)
+        .join(UnitSuccessor, col(UnitSuccessor.successor_id) == col(OrgUnit.id))
         .where(UnitSuccessor.predecessor_id == unit_id)
     ).all()
     return sorted(rows, key=lambda r: (not r[1].default, r[0].code))
@@ -165,7 +172,7 @@ def predecessors(session: Session, unit_id: int) -> list[tuple[OrgUnit, UnitSucc
     """The units whose work passed (whole or in part) to ``unit_id``."""
     rows = session.exec(
         select(OrgUnit, UnitSuccessor)
-        .join(UnitSuccessor, UnitSuccessor.predecessor_id == OrgUnit.id)
+        .join(UnitSuccessor, col(UnitSuccessor.predecessor_id) == col(OrgUnit.id))
         .where(UnitSuccessor.successor_id == unit_id)
     ).all()
     return sorted(rows, key=lambda r: r[0].code)

@@ -6,8 +6,9 @@ from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, select, update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
+from planflow.config.db import rows_affected
 from planflow.models import ReportRequest, State
 
 OPEN = (State.issued, State.acknowledged)
@@ -24,9 +25,9 @@ def mark_overdue(*, session: Session, today: date) -> OverdueResult:
     result = session.execute(
         update(ReportRequest)
         .where(
-            ReportRequest.status.in_(list(OPEN)),
-            ReportRequest.deadline < today,
-            ~ReportRequest.overdue,
+            col(ReportRequest.status).in_(list(OPEN)),
+            col(ReportRequest.deadline) < today,
+            ~col(ReportRequest.overdue),
         )
         .values(overdue=True)
         .execution_options(synchronize_session=False)
@@ -34,6 +35,6 @@ def mark_overdue(*, session: Session, today: date) -> OverdueResult:
     total = session.scalar(
         select(func.count())
         .select_from(ReportRequest)
-        .where(ReportRequest.status.in_(list(OPEN)), ReportRequest.overdue)
+        .where(col(ReportRequest.status).in_(list(OPEN)), col(ReportRequest.overdue))
     )
-    return OverdueResult(newly_overdue=result.rowcount or 0, overdue_total=total or 0)
+    return OverdueResult(newly_overdue=rows_affected(result), overdue_total=total or 0)

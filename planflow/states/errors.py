@@ -1,27 +1,19 @@
-"""Domain errors raised by the lifecycles; each message names the object, its state and the cause."""
+"""The lifecycle errors; they live in ``planflow.errors`` with every other planflow error."""
 
-from __future__ import annotations
+from planflow.errors import (
+    ConcurrentTransition,
+    GuardFailed,
+    IllegalTransition,
+    NotFound,
+    PlanflowError,
+    ValidationFailed,
+)
 
-
-class PlanflowError(Exception):
-    """Base of every error planflow reports to a user as one line."""
-
-
-class IllegalTransition(PlanflowError):
-    """A trigger that the object's current state does not allow."""
-
-
-class GuardFailed(PlanflowError):
-    """A trigger allowed from this state, refused by one of its guards."""
-
-
-class ConcurrentTransition(PlanflowError):
-    """Another session moved the same row first."""
-
-
-class NotFound(PlanflowError):
-    """An id or code that names nothing."""
-
-
-class ValidationFailed(PlanflowError):
-    """Input that breaks a rule; the message names the field and the rule."""
+__all__ = [
+    "ConcurrentTransition",
+    "GuardFailed",
+    "IllegalTransition",
+    "NotFound",
+    "PlanflowError",
+    "ValidationFailed",
+]

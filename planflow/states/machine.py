@@ -11,14 +11,16 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import attributes
-from sqlmodel import Session, SQLModel
+from sqlmodel import Session, SQLModel, col
 from transitions import EventData, Machine, MachineError
 
+from planflow.config.db import rows_affected
 from planflow.models import Assignment, Plan, ReportRequest, State, TransitionLog
+from planflow.models.base import pk, table_of
 from planflow.models.time import as_utc, end_of_local_day, utcnow
 from planflow.states.errors import ConcurrentTransition, GuardFailed, IllegalTransition
 from planflow.states.tables import MOVES, Move
@@ -57,21 +59,21 @@ def describe(row: Any) -> str:
 
 
 def _reason_given(ev: EventData) -> bool:
-    subject: Subject = ev.model
+    subject = cast(Subject, ev.model)
     if not (subject.reason or "").strip():
         raise GuardFailed(f"{subject.label}: '{ev.event.name}' needs a reason")
     return True
 
 
 def _deadline_set(ev: EventData) -> bool:
-    subject: Subject = ev.model
+    subject = cast(Subject, ev.model)
     if subject.row.deadline is None:
         raise GuardFailed(f"{subject.label}: 'issue' needs a deadline")
     return True
 
 
 def _content_valid(ev: EventData) -> bool:
-    subject: Subject = ev.model
+    subject = cast(Subject, ev.model)
     problems = subject.extra.get("problems") or []
     if problems:
         raise GuardFailed(f"{subject.label}: submission refused: {'; '.join(problems)}")
@@ -105,7 +107,7 @@ def issuable_problems(session: Session, plan: Plan) -> list[str]:
         if not value
     ]
     count = session.scalar(
-        select(func.count()).select_from(Assignment).where(Assignment.plan_id == plan.id)
+        select(func.count()).select_from(Assignment).where(col(Assignment.plan_id) == plan.id)
     )
     if not count:
         problems.append("ít nhất một đơn vị được giao nhiệm vụ")
@@ -124,7 +126,7 @@ def not_issuable_message(plan: Plan, problems: list[str]) -> str:
 
 
 def _plan_issuable(ev: EventData) -> bool:
-    subject: Subject = ev.model
+    subject = cast(Subject, ev.model)
     problems = issuable_problems(subject.session, subject.row)
     if problems:
         raise GuardFailed(not_issuable_message(subject.row, problems))
@@ -227,11 +229,15 @@ def _write(
     values = {"status": after, "version": row.version + 1, **subject.changes}
     result = session.execute(
         update(table)
-        .where(table.id == row.id, table.version == row.version, table.status == before)
+        .where(
+            col(table.id) == row.id,
+            col(table.version) == row.version,
+            col(table.status) == before,
+        )
         .values(**values)
         .execution_options(synchronize_session=False)
     )
-    if result.rowcount != 1:
+    if rows_affected(result) != 1:
         raise ConcurrentTransition(
             f"{describe(row)} was changed by another session; reload it and try again"
         )
@@ -240,7 +246,7 @@ def _write(
     session.add(
         TransitionLog(
             entity=entity,
-            entity_id=row.id,
+            entity_id=pk(row),
             trigger=trigger,
             from_state=before,
             to_state=after,
@@ -294,9 +300,9 @@ def fire_many(
                 (row_id, move.sources[0])
                 for (row_id,) in session.execute(
                     update(model)
-                    .where(model.id.in_(chunk), model.status == move.sources[0])
-                    .values(status=move.dest, version=model.version + 1)
-                    .returning(model.id)
+                    .where(col(model.id).in_(chunk), col(model.status) == move.sources[0])
+                    .values(status=move.dest, version=col(model.version) + 1)
+                    .returning(col(model.id))
                     .execution_options(synchronize_session=False)
                 ).all()
             ]
@@ -304,18 +310,21 @@ def fire_many(
             found = [
                 tuple(r)
                 for r in session.execute(
-                    select(model.id, model.status)
-                    .where(model.id.in_(chunk), model.status.in_(list(move.sources)))
+                    select(col(model.id), col(model.status))
+                    .where(col(model.id).in_(chunk), col(model.status).in_(list(move.sources)))
                     .with_for_update()
                 ).all()
             ]
             result = session.execute(
                 update(model)
-                .where(model.id.in_([r[0] for r in found]), model.status.in_(list(move.sources)))
-                .values(status=move.dest, version=model.version + 1)
+                .where(
+                    col(model.id).in_([r[0] for r in found]),
+                    col(model.status).in_(list(move.sources)),
+                )
+                .values(status=move.dest, version=col(model.version) + 1)
                 .execution_options(synchronize_session=False)
             )
-            if result.rowcount != len(found):
+            if rows_affected(result) != len(found):
                 raise ConcurrentTransition(
                     f"{entity}: another session moved some of {len(found)} rows during "
                     f"'{trigger}'"
@@ -323,7 +332,7 @@ def fire_many(
         if not found:
             continue
         session.execute(
-            insert(TransitionLog.__table__),
+            insert(table_of(TransitionLog)),
             [
                 {
                     "entity": entity,

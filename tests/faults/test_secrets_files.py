@@ -117,7 +117,11 @@ def test_out_never_overwrites_the_database_or_an_existing_file(tmp_path):
     database = tmp_path / "data" / "planflow.db"
     create_schema(get_engine())
     before = database.read_bytes()
-    for target in (database, Path(f"{database}-wal"), tmp_path / "data" / ".." / "data" / "planflow.db"):
+    for target in (
+        database,
+        Path(f"{database}-wal"),
+        tmp_path / "data" / ".." / "data" / "planflow.db",
+    ):
         with pytest.raises(OutputRefused, match="cơ sở dữ liệu"):
             check_output(target, force=True)
     existing = tmp_path / "plan.docx"

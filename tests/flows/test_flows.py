@@ -110,7 +110,10 @@ def test_record_and_aggregate_flows_publish_completeness(engine, hanoi: int) -> 
     assert record_acknowledgement_flow(first[0], actor=first[1].name) == State.acknowledged
     record_submission_flow(
         first[0],
-        {"HD-TT-NG": FigureInput(male=12, female=30), "NQ28-3.2": FigureInput(numerator=4, denominator=5)},
+        {
+            "HD-TT-NG": FigureInput(male=12, female=30),
+            "NQ28-3.2": FigureInput(numerator=4, denominator=5),
+        },
         actor=first[1].name,
         unit_code=first[1].code,
         period="2025-H1",
@@ -145,7 +148,7 @@ def test_refused_submission_fails_the_flow_and_changes_nothing(engine, hanoi: in
         ).first()
     from planflow.states import ValidationFailed
 
-    with pytest.raises(ValidationFailed, match="figures.HD-TT-NG: female 2 \\+ male 1 = 3"):
+    with pytest.raises(ValidationFailed, match=r"figures.HD-TT-NG: female 2 \+ male 1 = 3"):
         record_submission_flow(
             request_id, {"HD-TT-NG": FigureInput(male=1, female=2, total=4)}, actor="x"
         )

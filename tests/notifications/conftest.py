@@ -163,7 +163,9 @@ class Inbox:
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Controller, Inbox]]:
     inbox = Inbox()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), server_hostname="smtp.test")
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=free_port(), server_hostname="smtp.test"
+    )
     controller.start()
     try:
         yield controller, inbox

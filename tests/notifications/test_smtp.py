@@ -91,7 +91,9 @@ def test_refused_recipient_is_dead_and_others_are_sent(engine, world, monkeypatc
             return "250 OK"
 
     inbox = Picky()
-    controller = Controller(inbox, hostname="127.0.0.1", port=free_port(), server_hostname="smtp.test")
+    controller = Controller(
+        inbox, hostname="127.0.0.1", port=free_port(), server_hostname="smtp.test"
+    )
     controller.start()
     try:
         monkeypatch.setenv("PLANFLOW_CHANNELS", "email")

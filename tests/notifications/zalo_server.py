@@ -6,6 +6,7 @@ and ``secret_key`` headers, single-use refresh tokens that rotate on every refre
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import threading
@@ -63,10 +64,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.send_header("Content-Type", "application/json")
         self.send_header("Content-Length", str(len(payload)))
         self.end_headers()
-        try:
+        # the client may have timed out and left
+        with contextlib.suppress(BrokenPipeError, ConnectionResetError):
             self.wfile.write(payload)
-        except (BrokenPipeError, ConnectionResetError):  # the client timed out and left
-            pass
 
     def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length") or 0)

@@ -108,7 +108,8 @@ def test_derived_deadlines_level_by_level(session: Session, hanoi: Plan) -> None
     cascade_plan(session=session, plan_id=hanoi.id)
     ha_dong = _sub_plan(session, hanoi, "268")
     lines = {
-        d.kind: d for d in session.exec(select(PlanDeadline).where(PlanDeadline.plan_id == ha_dong.id))
+        d.kind: d
+        for d in session.exec(select(PlanDeadline).where(PlanDeadline.plan_id == ha_dong.id))
     }
     # 30/5/2025 - 2 levels × 5 days = 20/5 for divisions and wards; 25/5 is a Sunday → 23/5 upward
     assert (lines[ReportKind.six_month].due_on, lines[ReportKind.six_month].upward_due_on) == (

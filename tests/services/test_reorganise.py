@@ -106,8 +106,12 @@ def test_every_open_annual_request_of_the_526_wards_ends_at_one_of_the_126_units
     communes = {
         u.code: u
         for u in session.exec(
-            select(OrgUnit).where(OrgUnit.tiers == 2, OrgUnit.level == Level.ward,
-                                  OrgUnit.kind == UnitKind.committee, OrgUnit.path.startswith("01/"))
+            select(OrgUnit).where(
+                OrgUnit.tiers == 2,
+                OrgUnit.level == Level.ward,
+                OrgUnit.kind == UnitKind.committee,
+                OrgUnit.path.startswith("01/"),
+            )
         ).all()
     }
     assert len(communes) == 126

@@ -27,7 +27,9 @@ def request_id(session: Session) -> int:
 
 
 def _snapshot(session: Session) -> tuple:
-    count = lambda model: session.scalar(select(func.count()).select_from(model))
+    def count(model: type) -> int | None:
+        return session.scalar(select(func.count()).select_from(model))
+
     row = session.get(ReportRequest, 1)
     session.refresh(row)
     return (count(Report), count(IndicatorValue), count(TransitionLog), row.status, row.version)
@@ -63,11 +65,11 @@ def test_bad_figures_are_refused_and_change_nothing(
 
 def test_wrong_period_or_unit_is_refused(session: Session, request_id: int) -> None:
     before = _snapshot(session)
-    with pytest.raises(ValidationFailed, match="period: '2025' does not match .* '2025-H1'"):
+    with pytest.raises(ValidationFailed, match=r"period: '2025' does not match .* '2025-H1'"):
         submit_report(
             session=session, request_id=request_id, figures={}, actor="w", period="2025"
         )
-    with pytest.raises(ValidationFailed, match="unit: '00001' does not match .* '09552'"):
+    with pytest.raises(ValidationFailed, match=r"unit: '00001' does not match .* '09552'"):
         submit_report(
             session=session, request_id=request_id, figures={}, actor="w", unit_code="00001"
         )

@@ -1,4 +1,4 @@
-"""The plan and report machines, table-driven from the same tables they are built from."""
+"""The plan and report machines against the lifecycles written out literally (GOLDEN)."""
 
 from __future__ import annotations
 
@@ -14,21 +14,70 @@ from planflow.states import (
     ConcurrentTransition,
     GuardFailed,
     IllegalTransition,
+    allowed_triggers,
     fire,
 )
 from tests import factories as f
 
-ALL_TRIGGERS = sorted({m.trigger for moves in MOVES.values() for m in moves})
 CONTEXT = {"reason": "đơn vị sáp nhập", "content_checked": True}
+D, I, A, S, G, C = "drafted", "issued", "acknowledged", "submitted", "aggregated", "cancelled"
+REFUSED = None
+
+# The two lifecycles written out by hand (DESIGN.md §4), NOT read from planflow.states.MOVES:
+# for every state and every trigger, the state it must reach, or REFUSED.
+GOLDEN: dict[str, dict[tuple[str, str], str | None]] = {
+    "plan": {
+        (D, "issue"): I, (D, "acknowledge"): REFUSED, (D, "submit"): REFUSED,
+        (D, "return"): REFUSED, (D, "aggregate"): REFUSED, (D, "cancel"): C,
+        (I, "issue"): REFUSED, (I, "acknowledge"): A, (I, "submit"): S,
+        (I, "return"): REFUSED, (I, "aggregate"): REFUSED, (I, "cancel"): C,
+        (A, "issue"): REFUSED, (A, "acknowledge"): REFUSED, (A, "submit"): S,
+        (A, "return"): REFUSED, (A, "aggregate"): REFUSED, (A, "cancel"): C,
+        (S, "issue"): REFUSED, (S, "acknowledge"): REFUSED, (S, "submit"): REFUSED,
+        (S, "return"): A, (S, "aggregate"): G, (S, "cancel"): REFUSED,
+        (G, "issue"): REFUSED, (G, "acknowledge"): REFUSED, (G, "submit"): REFUSED,
+        (G, "return"): REFUSED, (G, "aggregate"): REFUSED, (G, "cancel"): REFUSED,
+        (C, "issue"): REFUSED, (C, "acknowledge"): REFUSED, (C, "submit"): REFUSED,
+        (C, "return"): REFUSED, (C, "aggregate"): REFUSED, (C, "cancel"): REFUSED,
+    },
+    "report_request": {
+        (D, "issue"): I, (D, "acknowledge"): REFUSED, (D, "submit"): REFUSED,
+        (D, "return"): REFUSED, (D, "aggregate"): REFUSED, (D, "cancel"): C,
+        (I, "issue"): REFUSED, (I, "acknowledge"): A, (I, "submit"): S,
+        (I, "return"): REFUSED, (I, "aggregate"): REFUSED, (I, "cancel"): C,
+        (A, "issue"): REFUSED, (A, "acknowledge"): REFUSED, (A, "submit"): S,
+        (A, "return"): REFUSED, (A, "aggregate"): REFUSED, (A, "cancel"): C,
+        (S, "issue"): REFUSED, (S, "acknowledge"): REFUSED, (S, "submit"): REFUSED,
+        (S, "return"): A, (S, "aggregate"): G, (S, "cancel"): REFUSED,
+        (G, "issue"): REFUSED, (G, "acknowledge"): REFUSED, (G, "submit"): REFUSED,
+        (G, "return"): REFUSED, (G, "aggregate"): REFUSED, (G, "cancel"): REFUSED,
+        (C, "issue"): REFUSED, (C, "acknowledge"): REFUSED, (C, "submit"): REFUSED,
+        (C, "return"): REFUSED, (C, "aggregate"): REFUSED, (C, "cancel"): REFUSED,
+    },
+}
 
 
 def _allowed(entity: str) -> list[tuple[State, str, State]]:
-    return [(s, m.trigger, m.dest) for m in MOVES[entity] for s in m.sources]
+    return [
+        (State(s), t, State(dest)) for (s, t), dest in GOLDEN[entity].items() if dest is not None
+    ]
 
 
 def _forbidden(entity: str) -> list[tuple[State, str]]:
-    ok = {(s, t) for s, t, _ in _allowed(entity)}
-    return [(s, t) for s in State for t in ALL_TRIGGERS if (s, t) not in ok]
+    return [(State(s), t) for (s, t), dest in GOLDEN[entity].items() if dest is None]
+
+
+@pytest.mark.parametrize("entity", ["plan", "report_request"])
+def test_the_golden_table_covers_every_state_and_trigger(entity: str) -> None:
+    triggers = {m.trigger for m in MOVES[entity]}
+    assert set(GOLDEN[entity]) == {(s.value, t) for s in State for t in triggers}
+
+
+@pytest.mark.parametrize("entity", ["plan", "report_request"])
+def test_the_machine_allows_exactly_the_golden_moves(entity: str) -> None:
+    for (state, trigger), dest in GOLDEN[entity].items():
+        allowed = trigger in allowed_triggers(entity, state)
+        assert allowed == (dest is not None), (entity, state, trigger)
 
 
 def _audit_count(session: Session) -> int:
@@ -175,7 +224,7 @@ def test_sub_plan_cannot_be_issued_before_its_parent(session: Session) -> None:
         signer_name="Trần Thị Lương An",
     )
     f.assignment(session, child, district)
-    with pytest.raises(GuardFailed, match="kế hoạch cấp trên .* ban hành trước \\(hiện dự thảo\\)"):
+    with pytest.raises(GuardFailed, match=r"kế hoạch cấp trên .* ban hành trước \(hiện dự thảo\)"):
         fire(session, child, "issue", actor="x")
     fire(session, parent, "issue", actor="x")
     assert fire(session, child, "issue", actor="x") == State.issued

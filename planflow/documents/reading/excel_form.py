@@ -21,6 +21,7 @@ from planflow.config.settings import get_settings
 from planflow.documents.form import CELL, FIELD_COLUMN, HEADER, NARRATIVE, SHEET, TABLE_ROW
 from planflow.documents.reading.limits import check_zip, read_bounded
 from planflow.models import OrgUnit, Report, ReportRequest
+from planflow.models.base import must_get, pk
 from planflow.services.reporting import submit_report
 from planflow.states import NotFound, ValidationFailed
 from planflow.states.errors import PlanflowError
@@ -103,8 +104,8 @@ def read_form(path: Path) -> FilledForm:
             form.figures[code] = values
         row += 1
     for r in range(row, row + 8):
-        label = _text(sheet[f"B{r}"].value)
-        key = next((k for k, title in NARRATIVE if title == label), None)
+        note_label = _text(sheet[f"B{r}"].value)
+        key = next((k for k, title in NARRATIVE if title == note_label), None)
         text = _text(sheet[f"C{r}"].value)
         if key and text:
             form.narrative[key] = text
@@ -139,11 +140,11 @@ def import_form(session: Session, *, path: Path, actor: str | None = None) -> Re
             f"{form.name}: cell {CELL['request_id']} (request id): report request "
             f"{form.request_id} does not exist"
         )
-    unit = session.get(OrgUnit, request.unit_id)
+    unit = must_get(session, OrgUnit, request.unit_id)
     try:
         return submit_report(
             session=session,
-            request_id=request.id,
+            request_id=pk(request),
             figures=form.figures,
             narrative=form.narrative,
             actor=actor or f"{unit.label} (biểu mẫu Excel)",

@@ -13,12 +13,13 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.documents.reading.parser import ParsedPlan, Section, parse_plan, part_role
 from planflow.documents.reading.resolve import Lookup, Resolver, find_issuer
 from planflow.documents.reading.source import read_source
 from planflow.documents.vntext import name_key
+from planflow.models.base import pk
 from planflow.models.enums import ReportKind, Role, State, UnitKind, period_for
 from planflow.models.org import OrgUnit
 from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection
@@ -73,6 +74,13 @@ class ImportedPlan:
     assignments: list[ImportedAssignment] = field(default_factory=list)
     deadlines: list[ImportedDeadline] = field(default_factory=list)
     unresolved: list[Unresolved] = field(default_factory=list)
+
+    @property
+    def resolved_issuer(self) -> OrgUnit:
+        """The issuer, which saving needs resolved."""
+        if self.issuer is None:
+            raise ValidationFailed(f"{self.parsed.source}: the issuer is not resolved")
+        return self.issuer
 
     def to_dict(self) -> dict[str, Any]:
         """The documented JSON structure (docs/import-schema.md); dates as ISO 8601 strings."""
@@ -243,7 +251,8 @@ def import_plan(*, session: Session, text_or_path: str | Path, tiers: int = 3) -
                     )
                 )
     for line in parsed.deadlines:
-        for name in line.to_units or [None]:
+        names: list[str | None] = list(line.to_units) or [None]
+        for name in names:
             unit = lookup(name, False, "deadline").unit if name else None
             imported.deadlines.append(
                 ImportedDeadline(
@@ -276,7 +285,7 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         raise ValidationFailed(f"{p.source}: cannot save: the issuer is not resolved ({reason})")
     if p.year is None:
         raise ValidationFailed(f"{p.source}: cannot save: the text gives no year")
-    issuer = imported.issuer
+    issuer = imported.resolved_issuer
     _refuse_duplicate(session, imported)
     parent = _parent_plan(session, imported)
     plan = Plan(
@@ -291,7 +300,7 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         signature_block="\n".join(p.signature.block) or None,
         preamble=p.preamble,
         closing=p.closing,
-        issuer_id=issuer.id,
+        issuer_id=pk(issuer),
         standing_agency_id=_standing_agency_id(session, imported),
         parent_id=parent.id if parent else None,
         root_id=(parent.root_id or parent.id) if parent else None,
@@ -306,7 +315,7 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         for position, s in enumerate(sections, start=1):
             session.add(
                 PlanSection(
-                    plan_id=plan.id,
+                    plan_id=pk(plan),
                     part=part,
                     position=position,
                     number=s.number,
@@ -315,9 +324,9 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
                 )
             )
     for row in _assignment_rows(imported):
-        session.add(Assignment(plan_id=plan.id, **row))
+        session.add(Assignment(plan_id=pk(plan), **row))
     for row in _deadline_rows(imported, p.year):
-        session.add(PlanDeadline(plan_id=plan.id, **row))
+        session.add(PlanDeadline(plan_id=pk(plan), **row))
     session.flush()
     return plan
 
@@ -350,18 +359,18 @@ def gaps_of(imported: ImportedPlan) -> list[str]:
 
 def _refuse_duplicate(session: Session, imported: ImportedPlan) -> None:
     p = imported.parsed
-    query = select(Plan).where(Plan.issuer_id == imported.issuer.id, Plan.year == p.year)
+    query = select(Plan).where(Plan.issuer_id == imported.resolved_issuer.id, Plan.year == p.year)
     if p.number:
         query = query.where(Plan.number == p.number)
         what = f"plan {p.number}"
     else:
-        query = query.where(Plan.number.is_(None), Plan.title == p.title)
+        query = query.where(col(Plan.number).is_(None), col(Plan.title) == p.title)
         what = "a draft with this title"
     existing = session.exec(query).first()
     if existing is not None:
         raise ValidationFailed(
-            f"{p.source}: {what} of {imported.issuer.label} ({p.year}) is already stored as "
-            f"plan {existing.id}"
+            f"{p.source}: {what} of {imported.resolved_issuer.label} ({p.year}) is already "
+            f"stored as plan {existing.id}"
         )
 
 
@@ -370,7 +379,7 @@ def _parent_plan(session: Session, imported: ImportedPlan) -> Plan | None:
     ref = imported.parsed.parent_plan
     if ref is None or not ref.issuer:
         return None
-    committee = Resolver(session, imported.issuer).lookup(ref.issuer).unit
+    committee = Resolver(session, imported.resolved_issuer).lookup(ref.issuer).unit
     if committee is None:
         return None
     query = select(Plan).where(Plan.issuer_id == committee.id, Plan.number == ref.number)
@@ -380,12 +389,14 @@ def _parent_plan(session: Session, imported: ImportedPlan) -> Plan | None:
     if parent is None:
         return None
     sibling = session.exec(
-        select(Plan).where(Plan.parent_id == parent.id, Plan.issuer_id == imported.issuer.id)
+        select(Plan).where(
+            col(Plan.parent_id) == parent.id, col(Plan.issuer_id) == imported.resolved_issuer.id
+        )
     ).first()
     if sibling is not None:
         raise ValidationFailed(
-            f"{imported.parsed.source}: {imported.issuer.label} already has plan {sibling.id} "
-            f"under plan {parent.number or parent.id}"
+            f"{imported.parsed.source}: {imported.resolved_issuer.label} already has plan "
+            f"{sibling.id} under plan {parent.number or parent.id}"
         )
     return parent
 
@@ -393,7 +404,7 @@ def _parent_plan(session: Session, imported: ImportedPlan) -> Plan | None:
 def _standing_agency_id(session: Session, imported: ImportedPlan) -> int | None:
     """The agency the plan's units report to, when it sits beside the issuer; else the one the
     configuration names for the issuer."""
-    issuer = imported.issuer
+    issuer = imported.resolved_issuer
     first = sorted(imported.deadlines, key=lambda d: d.due_on)
     for line in first:
         if line.to_unit_id is None:
@@ -410,7 +421,7 @@ def _assignment_rows(imported: ImportedPlan) -> list[dict[str, Any]]:
     """One row per resolved unit; a unit named in two blocks gets both blocks' duties."""
     rows: dict[int, dict[str, Any]] = {}
     for a in imported.assignments:
-        if a.unit_id is None or (imported.issuer and a.unit_id == imported.issuer.id):
+        if a.unit_id is None or (imported.issuer and a.unit_id == imported.resolved_issuer.id):
             continue
         duties = "\n".join(f"- {d}" for d in a.duties)
         row = rows.get(a.unit_id)

@@ -234,11 +234,11 @@ def _decision_heading(lines: list[str]) -> int | None:
 
 
 def _is_decision(symbol: str | None) -> bool:
-    return bool(symbol) and fold(symbol).startswith("qd")
+    return symbol is not None and fold(symbol).startswith("qd")
 
 
 def _is_plan_symbol(symbol: str | None) -> bool:
-    return bool(symbol) and fold(symbol).startswith(("kh", "ctr"))
+    return symbol is not None and fold(symbol).startswith(("kh", "ctr"))
 
 
 def _header_end(
@@ -301,6 +301,8 @@ def _split_parts(lines: list[str], parts_at: list[int], tail_at: int) -> list[_P
     for n, at in enumerate(parts_at):
         end = parts_at[n + 1] if n + 1 < len(parts_at) else tail_at
         match = ROMAN.match(lines[at])
+        if match is None:  # parts_at holds only lines ROMAN matched
+            raise ValueError(f"line {at + 1} does not start a part: {lines[at]!r}")
         title = match.group(2).strip()
         body = lines[at + 1 : end]
         if ":" in title and not is_upper_line(title.split(":", 1)[1]):

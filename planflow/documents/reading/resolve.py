@@ -19,6 +19,7 @@ from sqlmodel import Session, col, select
 from planflow.config.hierarchy_data import area_of
 from planflow.documents.reading.phrases import UNIT_WORDS
 from planflow.documents.vntext import canonical, fold, initials, name_key, squash
+from planflow.models.base import pk
 from planflow.models.enums import Level, UnitKind
 from planflow.models.org import OrgUnit
 from planflow.services import hierarchy
@@ -204,7 +205,7 @@ class Resolver:
         wanted = [t.strip().lower() for t in re.split(r",|\s+và\s+", types_text) if t.strip()]
         if not wanted or not all(t in _TYPES for t in wanted):
             return Lookup(reason=GROUP)
-        below = [u for u in self.children[self.issuer.id] if u.kind == UnitKind.committee]
+        below = [u for u in self.children[pk(self.issuer)] if u.kind == UnitKind.committee]
         found = [u for u in below if any(_type_matches(u, t) for t in wanted)]
         if not found:
             return Lookup(reason=f"no {', '.join(wanted)} committees under {self.issuer.label}")
@@ -230,7 +231,7 @@ class Resolver:
                     wanted = {fold(k) for k in wanted}
                 found = [
                     u
-                    for u in self.children[committee.id]
+                    for u in self.children[pk(committee)]
                     if u.kind != UnitKind.committee and wanted & self._unit_keys(u, loose)
                 ]
                 if len(found) == 1:
@@ -247,8 +248,8 @@ class Resolver:
             keys: set[str] = set()
             for text in _spellings(unit, parent):
                 keys |= _variants(name_key(text), suffixes)
-            self._keys[unit.id] = (keys, {fold(k) for k in keys})
-        exact, folded = self._keys[unit.id]
+            self._keys[pk(unit)] = (keys, {fold(k) for k in keys})
+        exact, folded = self._keys[pk(unit)]
         return folded if loose else exact
 
 

@@ -33,6 +33,7 @@ from planflow.documents.form import (
 )
 from planflow.documents.writing.render_model import REGIME_UNITS, committee_name, vn_date
 from planflow.models import IndicatorKind, OrgUnit, Plan, ReportKind, ReportRequest
+from planflow.models.base import must_get
 from planflow.services.catalogue import indicators
 from planflow.states import NotFound
 
@@ -52,9 +53,9 @@ def write_form(
     request = session.get(ReportRequest, request_id)
     if request is None:
         raise NotFound(f"report request {request_id} does not exist")
-    unit = session.get(OrgUnit, request.unit_id)
-    plan = session.get(Plan, request.plan_id)
-    issuer = session.get(OrgUnit, plan.issuer_id)
+    unit = must_get(session, OrgUnit, request.unit_id)
+    plan = must_get(session, Plan, request.plan_id)
+    issuer = must_get(session, OrgUnit, plan.issuer_id)
     recipient = session.get(OrgUnit, request.recipient_id) if request.recipient_id else None
     if out is None:
         from planflow.config.settings import get_settings
@@ -88,8 +89,9 @@ def write_form(
         sheet,
         "A11",
         (
-            "Nhập số nguyên không âm vào các ô trắng; ô xám không nhập. Tổng số = Nam + Nữ được tính "
-            "tự động. Chỉ tiêu chưa có số liệu thì để trống (không ghi 0). Không sửa phần đầu biểu."
+            "Nhập số nguyên không âm vào các ô trắng; ô xám không nhập. "
+            "Tổng số = Nam + Nữ được tính tự động. "
+            "Chỉ tiêu chưa có số liệu thì để trống (không ghi 0). Không sửa phần đầu biểu."
         ),
         italic=True,
         wrap=True,
@@ -156,7 +158,7 @@ def write_form(
             else:
                 _put(sheet, cell, None, border=True, fill=GREY)
     row += 2
-    for key, label in NARRATIVE:
+    for _key, label in NARRATIVE:
         _put(sheet, f"B{row}", label, bold=True, wrap=True)
         _put(sheet, f"C{row}", None, border=True, wrap=True, align="left")
         sheet.merge_cells(f"C{row}:J{row}")

@@ -331,8 +331,8 @@ def _tail(word, doc: Document) -> None:
             left.add_paragraph(), align=WD_ALIGN_PARAGRAPH.LEFT, indent=None, after=0, spacing=1.0
         )
         _run(line, f"- {item}", size=11)
-    for i, line in enumerate(doc.signature.lines):
-        _centered(right, line, size=14, bold=True, first=i == 0)
+    for i, signature_line in enumerate(doc.signature.lines):
+        _centered(right, signature_line, size=14, bold=True, first=i == 0)
     for _ in range(4):  # room for the signature and the seal
         _centered(right, "", size=14)
     _centered(right, doc.signature.name, size=14, bold=True)

@@ -9,11 +9,11 @@ decided here and in ``render_report``.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.documents.writing.charts import Figure
 from planflow.models import (
@@ -26,6 +26,7 @@ from planflow.models import (
     ReportKind,
     UnitKind,
 )
+from planflow.models.base import must_get
 from planflow.services.plans import get_plan, sections_of
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
@@ -233,7 +234,7 @@ def _agency_on(session: Session, agency_id: int | None, day: date | None) -> Org
 def plan_document(session: Session, plan_id: int) -> Document:
     """A plan as its issuer would print it; a cascaded sub-plan as its issuer's draft."""
     plan = get_plan(session, plan_id)
-    issuer = session.get(OrgUnit, plan.issuer_id)
+    issuer = must_get(session, OrgUnit, plan.issuer_id)
     parent = session.get(Plan, plan.parent_id) if plan.parent_id else None
     parent_issuer = session.get(OrgUnit, parent.issuer_id) if parent else None
     agency = _agency_on(session, plan.standing_agency_id, plan.issued_on)
@@ -271,12 +272,14 @@ def plan_document(session: Session, plan_id: int) -> Document:
     sections = sorted(sections_of(session, plan), key=lambda s: s.position)
     rows = session.exec(
         select(Assignment, OrgUnit)
-        .join(OrgUnit, OrgUnit.id == Assignment.unit_id)
+        .join(OrgUnit, col(OrgUnit.id) == col(Assignment.unit_id))
         .where(Assignment.plan_id == plan.id)
-        .order_by(Assignment.position, Assignment.id)
+        .order_by(col(Assignment.position), col(Assignment.id))
     ).all()
     deadlines = session.exec(
-        select(PlanDeadline).where(PlanDeadline.plan_id == plan.id).order_by(PlanDeadline.due_on)
+        select(PlanDeadline)
+        .where(col(PlanDeadline.plan_id) == plan.id)
+        .order_by(col(PlanDeadline.due_on))
     ).all()
     where = "tại Kế hoạch này"
     if plan.parts:  # an imported plan: its own parts, headings and numbering as written
@@ -416,7 +419,7 @@ def _renumbered(section: PlanSection, part: dict[str, str]) -> PlanSection:
 
 
 def _assignment_blocks(
-    rows: list[tuple[Assignment, OrgUnit]], *, list_members: bool = False
+    rows: Sequence[tuple[Assignment, OrgUnit]], *, list_members: bool = False
 ) -> list[Para]:
     """One numbered block per unit; units sharing a group label share a block. A cascaded draft
     (``list_members``) names the units of each group, so the unit drafting it sees who they are;
@@ -466,7 +469,7 @@ REGIME_UNITS = {
 def _regime(
     session: Session,
     plan: Plan,
-    deadlines: list[PlanDeadline],
+    deadlines: Sequence[PlanDeadline],
     agency: OrgUnit | None,
     above: tuple[Plan | None, OrgUnit | None],
     issuer: OrgUnit,
@@ -476,7 +479,9 @@ def _regime(
     if not deadlines:
         return []
     parent, parent_issuer = above
-    upward = sorted((d for d in deadlines if d.upward_due_on), key=lambda d: d.upward_due_on)
+    upward = sorted(
+        ((d, d.upward_due_on) for d in deadlines if d.upward_due_on), key=lambda pair: pair[1]
+    )
     first, second = ("1. ", "2. ") if upward else ("", "")
 
     def what(line: PlanDeadline) -> str:
@@ -507,8 +512,8 @@ def _regime(
             )
         )
         out += _listed(
-            f"{_upward_label(d, plan, issuer, what(d))}: trước ngày {vn_date(d.upward_due_on)}"
-            for d in upward
+            f"{_upward_label(d, plan, issuer, what(d))}: trước ngày {vn_date(due)}"
+            for d, due in upward
         )
     return out
 
@@ -523,7 +528,7 @@ def _listed(texts: Iterable[str]) -> list[Para]:
     return [Para("item", text) for text in numbered(texts)]
 
 
-def _closing(title: str, issuer: OrgUnit, rows: list[tuple[Assignment, OrgUnit]]) -> str:
+def _closing(title: str, issuer: OrgUnit, rows: Sequence[tuple[Assignment, OrgUnit]]) -> str:
     requested = [u.name for a, u in rows if a.requested]
     asks = f"đề nghị {', '.join(requested)} và " if requested else ""
     return (
@@ -535,7 +540,7 @@ def _closing(title: str, issuer: OrgUnit, rows: list[tuple[Assignment, OrgUnit]]
 def _default_recipients(
     session: Session,
     issuer: OrgUnit,
-    rows: list[tuple[Assignment, OrgUnit]],
+    rows: Sequence[tuple[Assignment, OrgUnit]],
     parent: Plan | None,
 ) -> list[str]:
     """For a cascaded draft: the parent's standing agency (to report to), the leadership, the

@@ -3,7 +3,7 @@ per compiling committee, and the indicator table against the national targets.""
 
 from __future__ import annotations
 
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.documents.writing import charts
 from planflow.documents.writing.render_model import (
@@ -28,6 +28,7 @@ from planflow.documents.writing.render_model import (
     vn_number,
 )
 from planflow.models import Indicator, OrgUnit, Plan, Report, ReportKind
+from planflow.models.base import must_get
 from planflow.services.aggregation import FigureRow, compiled_figures
 from planflow.services.catalogue import indicators
 from planflow.services.plans import get_plan
@@ -51,7 +52,7 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
             f"plan {plan_id} has no compiled {kind.value} report for {period}: "
             "aggregate the period first"
         )
-    issuer = session.get(OrgUnit, plan.issuer_id)
+    issuer = must_get(session, OrgUnit, plan.issuer_id)
     parent = session.get(Plan, plan.parent_id) if plan.parent_id else None
     when = period_text(kind, period)
     doc = Document(
@@ -142,8 +143,9 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
         Para(
             "note",
             (
-                "Ghi chú: “–” là chưa có số liệu (khác với số 0). Các tỷ lệ được tính lại từ tổng tử "
-                "số và tổng mẫu số của các đơn vị, không lấy trung bình các tỷ lệ. Mục tiêu theo "
+                "Ghi chú: “–” là chưa có số liệu (khác với số 0). "
+                "Các tỷ lệ được tính lại từ tổng tử số và tổng mẫu số của các đơn vị, "
+                "không lấy trung bình các tỷ lệ. Mục tiêu theo "
                 "Nghị quyết số 28/NQ-CP ngày 03/3/2021 của Chính phủ."
             ),
         )
@@ -156,7 +158,7 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
             doc.body.extend(Para("text", p) for p in text.splitlines() if p.strip())
     recipients = []
     if parent is not None:
-        above = session.get(OrgUnit, parent.standing_agency_id or parent.issuer_id)
+        above = must_get(session, OrgUnit, parent.standing_agency_id or parent.issuer_id)
         recipients.append(f"{above.name} (để b/cáo)")
     recipients.append(f"Chủ tịch, các Phó Chủ tịch UBND {in_sentence(issuer.name)}")
     if plan.standing_agency_id:
@@ -198,8 +200,8 @@ def _completeness_rows(
     compiled the period, and a total row; and the same counts for the chart (no total)."""
     children = session.exec(
         select(Report, OrgUnit)
-        .join(Plan, Plan.id == Report.plan_id)
-        .join(OrgUnit, OrgUnit.id == Report.unit_id)
+        .join(Plan, col(Plan.id) == col(Report.plan_id))
+        .join(OrgUnit, col(OrgUnit.id) == col(Report.unit_id))
         .where(
             Plan.parent_id == plan.id,
             Report.consolidated,

@@ -49,7 +49,7 @@ def _zalo_settings(settings: Settings, channel: str) -> ZaloSettings:
         zns_base_url=settings.zalo_zns_base_url,
         oauth_base_url=settings.zalo_oauth_base_url,
         app_id=settings.zalo_app_id or "",
-        secret_key=settings.zalo_secret_key,  # type: ignore[arg-type]  (checked above)
+        secret_key=settings.zalo_secret_key,  # type: ignore[arg-type]  # checked above
         access_token=settings.zalo_access_token,
         refresh_token=settings.zalo_refresh_token,
         zns_template_id=settings.zalo_zns_template_id,

@@ -12,7 +12,7 @@ from email.message import Message
 from email.mime.multipart import MIMEMultipart
 from email.mime.text import MIMEText
 from email.utils import format_datetime, formataddr, parseaddr
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import SecretStr
 
@@ -64,7 +64,8 @@ def message_id(message: Outgoing, sender: str) -> str:
     return f"<{message.digest}@{domain}>"
 
 
-def _utf8() -> Charset:
+def _utf8() -> Any:
+    """UTF-8 in quoted-printable (typeshed wants a charset name; the classes take a Charset)."""
     charset = Charset("utf-8")
     charset.body_encoding = QP  # quoted-printable: safe through relays without 8BITMIME
     return charset
@@ -88,7 +89,10 @@ def build_email(message: Outgoing, *, sender: str, to: str | None = None) -> Mes
         mail.attach(MIMEText(message.body_html, "html", _utf8()))
     else:
         mail = text
-    mail["Subject"] = Header(message.subject, "utf-8", header_name="Subject")
+    # compat32 Message takes a Header for a value (typeshed says str)
+    mail["Subject"] = Header(  # type: ignore[assignment]
+        message.subject, "utf-8", header_name="Subject"
+    )
     mail["From"] = _address(sender)
     mail["To"] = _address(to or message.address)
     mail["Date"] = format_datetime(utcnow())

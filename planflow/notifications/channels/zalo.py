@@ -19,7 +19,7 @@ from pydantic import SecretStr
 from sqlalchemy import update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from planflow.models.outbox import ZaloToken
 from planflow.models.time import utcnow
@@ -148,7 +148,7 @@ class ZaloTokens:
             # two dispatchers never spend the same single-use refresh token
             session.execute(
                 update(ZaloToken)
-                .where(ZaloToken.app_id == self.config.app_id)
+                .where(col(ZaloToken.app_id) == self.config.app_id)
                 .values(rotations=ZaloToken.rotations)
             )
             row = session.get(ZaloToken, self.config.app_id, populate_existing=True)
