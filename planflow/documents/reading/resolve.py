@@ -54,7 +54,8 @@ def find_issuer(
         return Lookup(reason="the text does not say who issued it")
     match = _COMMITTEE.match(squash(issuer))
     board = re.match(
-        r"^(Ban\s+(?:Vì sự tiến bộ của phụ nữ|Chỉ đạo\b.*?))\s+(?:tỉnh|thành phố|quận|huyện|thị xã|phường|xã)\b",
+        r"^(Ban\s+(?:Vì sự tiến bộ của phụ nữ|Chỉ đạo\b.*?))"
+        r"\s+(?:tỉnh|thành phố|quận|huyện|thị xã|phường|xã)\b",
         squash(issuer),
         re.IGNORECASE,
     )

@@ -376,7 +376,9 @@ _MARKED = re.compile(r"^(?:[a-zđ]|\d{1,2}(?:\.\d{1,2})*)\s*[).]\s")
 
 
 def _own_parts(
-    parts: list[dict[str, str]], sections: list[PlanSection], rows: list[tuple[Assignment, OrgUnit]]
+    parts: list[dict[str, str]],
+    sections: list[PlanSection],
+    rows: Sequence[tuple[Assignment, OrgUnit]],
 ) -> list[Para]:
     """An imported plan's body under its own part headings ("I. MỤC TIÊU", "IV. TỔ CHỨC THỰC
     HIỆN" …), in its order and numbering; a content section numbered "II.1" sits under part II
@@ -400,7 +402,7 @@ def _own_parts(
 
 
 def _under(number: str | None, numeral: str) -> bool:
-    return bool(number) and (number == numeral or number.startswith(f"{numeral}."))
+    return number is not None and (number == numeral or number.startswith(f"{numeral}."))
 
 
 def _renumbered(section: PlanSection, part: dict[str, str]) -> PlanSection:
