@@ -14,14 +14,14 @@ demo: $(STAMP)
 	$(VENV)/bin/planflow demo
 
 lint: $(STAMP)
-	$(VENV)/bin/ruff check planflow tests
+	$(VENV)/bin/ruff check planflow tests benchmarks
 	$(VENV)/bin/mypy
 
 test: $(STAMP)
 	$(VENV)/bin/python -m pytest -q
 
 bench: $(STAMP)
-	$(VENV)/bin/planflow bench
+	$(VENV)/bin/python -m benchmarks
 	$(VENV)/bin/python benchmarks/reorganise.py
 
 clean:

@@ -11,6 +11,7 @@ import tempfile
 import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import create_engine as sa_create_engine
@@ -32,6 +33,23 @@ for _key, _value in {
 
 POSTGRES_URL = os.environ.get("PLANFLOW_TEST_POSTGRES_URL", "").strip()
 BACKENDS = ["sqlite"] + (["postgresql"] if POSTGRES_URL else [])
+
+
+def _backends_line() -> str:
+    if POSTGRES_URL:
+        return "planflow backends: sqlite, postgresql"
+    return (
+        "planflow backends: sqlite only (PLANFLOW_TEST_POSTGRES_URL is not set: "
+        "the PostgreSQL variants were not collected)"
+    )
+
+
+def pytest_report_header(config: pytest.Config) -> str:
+    return _backends_line()
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    terminalreporter.write_line(_backends_line())
 
 
 @pytest.fixture(autouse=True)

@@ -7,7 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Mount every command group on ``app``. Each area adds its one line here."""
-    from planflow.commands import bench, documents, officer, ops
+    from planflow.commands import documents, officer, ops
     from planflow.commands.plans import plan_app
     from planflow.commands.units import units_app
 
@@ -16,4 +16,3 @@ def register(app: typer.Typer) -> None:
     app.add_typer(documents.report_app, name="report")
     ops.register(app)
     officer.register(app)
-    bench.register(app)

@@ -1,4 +1,4 @@
-"""Operator commands: status, serve, demo, bench."""
+"""Operator commands: status, serve, demo."""
 
 from __future__ import annotations
 

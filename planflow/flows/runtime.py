@@ -45,7 +45,7 @@ def unit_of_work() -> Iterator[Session]:
 
 @contextmanager
 def local_mode() -> Iterator[None]:
-    """Flow runs without a Prefect server (demo, bench): no flow heartbeats, which a local
+    """Flow runs without a Prefect server (demo, benchmarks): no flow heartbeats, which a local
     process does not need and which cost a sync flow run ~1 s while it joins their thread."""
     if os.environ.get("PREFECT_API_URL"):
         yield
