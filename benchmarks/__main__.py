@@ -38,6 +38,7 @@ os.environ["PREFECT_HOME"] = str(FOLDER / "prefect")
 os.environ["PLANFLOW_DATA_DIR"] = str(FOLDER / "data")
 os.environ["PLANFLOW_DATABASE_URL"] = f"sqlite:///{DATABASE}"
 os.environ["PLANFLOW_CHANNELS"] = "file"
+os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
 
 from prefect import flow  # noqa: E402
 from sqlalchemy import text  # noqa: E402
@@ -292,7 +293,7 @@ def aggregate_national_flow(plan_ids: list[int]) -> int:
 
 
 def main() -> None:
-    prefect_env_defaults(quiet=True)
+    prefect_env_defaults()
     say(f"planflow benchmark in {FOLDER}")
     say(f"machine: {machine()}")
     started = time.perf_counter()

@@ -6,11 +6,12 @@ import sys
 
 import typer
 
-from planflow.states.errors import PlanflowError
+from planflow.errors import PlanflowError, one_line
 
 app = typer.Typer(
     name="planflow",
-    help="planflow: issue, cascade, report and aggregate Vietnamese government plans.",
+    help="planflow: issue, cascade, report and aggregate Vietnamese government plans. "
+    "Errors print one line; add --debug anywhere for the traceback.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
@@ -104,13 +105,18 @@ def main() -> None:
     """Entry point: run the app, turning planflow errors into one line on stderr."""
     from planflow.flows.runtime import prefect_env_defaults
 
+    debug = "--debug" in sys.argv[1:]
+    if debug:  # anywhere on the line: `planflow --debug plan import X` or at the end
+        sys.argv.remove("--debug")
     # before Prefect is imported: its settings are read once; `serve` keeps INFO on the console
     prefect_env_defaults(quiet="serve" not in sys.argv[1:2])
     _mount()
     try:
         app(standalone_mode=False)
     except PlanflowError as exc:
-        typer.echo(f"error: {exc}", err=True)
+        if debug:
+            raise
+        typer.echo(one_line(exc), err=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
         typer.echo("aborted", err=True)
@@ -121,5 +127,7 @@ def main() -> None:
         if hasattr(exc, "format_message"):  # click/typer usage errors
             typer.echo(f"error: {exc.format_message()}", err=True)
             sys.exit(getattr(exc, "exit_code", 2))
-        typer.echo(f"error: {type(exc).__name__}: {exc}", err=True)
+        if debug:
+            raise
+        typer.echo(one_line(exc), err=True)
         sys.exit(1)

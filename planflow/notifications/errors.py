@@ -19,7 +19,7 @@ __all__ = [
 ]
 
 
-class SendError(Exception):
+class SendError(PlanflowError):
     """A channel could not deliver one message; the text never carries a secret."""
 
 
