@@ -15,7 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.config.db import create_schema, get_engine
 from planflow.config.settings import get_settings
@@ -28,6 +28,7 @@ from planflow.models import (
     State,
     UnitKind,
 )
+from planflow.models.base import pk
 from planflow.models.time import LOCAL_TZ
 
 DEMO_NUMBER = "01/KH-UBND"  # the seed is a draft without a number: the demo assigns one
@@ -86,9 +87,9 @@ def issue_sub_plans(
 
     drafted = session.exec(
         select(Plan, OrgUnit)
-        .join(OrgUnit, OrgUnit.id == Plan.issuer_id)
+        .join(OrgUnit, col(OrgUnit.id) == col(Plan.issuer_id))
         .where(Plan.root_id == root_id, Plan.status == State.drafted)
-        .order_by(Plan.depth, OrgUnit.code)
+        .order_by(col(Plan.depth), col(OrgUnit.code))
     ).all()
     for n, (plan, unit) in enumerate(drafted, start=1):
         plan.number = f"{n}/KH-UBND"
@@ -96,7 +97,7 @@ def issue_sub_plans(
         plan.signer_name = f"Lãnh đạo UBND {unit.name} (demo)"
         session.add(plan)
         session.flush()
-        issue_plan(session=session, plan_id=plan.id, actor=f"UBND {unit.name}",
+        issue_plan(session=session, plan_id=pk(plan), actor=f"UBND {unit.name}",
                    at=local(issued_on))
     if drafted:
         log.done.append(f"issued {len(drafted)} sub-plans on {issued_on:%d/%m/%Y}")
@@ -126,7 +127,10 @@ def _figures(rng: random.Random, unit: OrgUnit) -> dict[str, dict[str, int]]:
             "HD-BL-PH": {"total": detected},
             "NQ28-3.2": {"numerator": rng.randint(0, detected), "denominator": detected},
             "NQ28-1.2": {"numerator": rng.choice([0, 1, 1]), "denominator": 1},
-            "NQ28-2.1": {"numerator": int(workers * rng.uniform(0.40, 0.56)), "denominator": workers},
+            "NQ28-2.1": {
+                "numerator": int(workers * rng.uniform(0.40, 0.56)),
+                "denominator": workers,
+            },
             "NQ28-2.2": {"numerator": int(firms * rng.uniform(0.18, 0.34)), "denominator": firms},
             "NQ28-4.1": {"numerator": int(girls * rng.uniform(1.04, 1.18)), "denominator": girls},
             "HD-LD": by_sex(2, 8),
@@ -149,23 +153,23 @@ def simulate_units(
 
     rows = session.exec(
         select(ReportRequest, OrgUnit)
-        .join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
-        .join(Plan, Plan.id == ReportRequest.plan_id)
+        .join(OrgUnit, col(OrgUnit.id) == col(ReportRequest.unit_id))
+        .join(Plan, col(Plan.id) == col(ReportRequest.plan_id))
         .where(
             (Plan.root_id == root_id) | (Plan.id == root_id),
             ReportRequest.kind == kind,
             ReportRequest.period == period,
-            ReportRequest.status.in_([State.issued, State.acknowledged]),
+            col(ReportRequest.status).in_([State.issued, State.acknowledged]),
         )
-        .order_by(ReportRequest.id)
+        .order_by(col(ReportRequest.id))
     ).all()
     counts = {"on_time": 0, "late": 0, "missing": 0, "returned": 0}
     returned_one = False
     for request, unit in rows:
-        rng = random.Random(seed * 1_000_003 + request.id)
+        rng = random.Random(seed * 1_000_003 + pk(request))
         fate = rng.random()
         if request.status == State.issued and fate < 0.9:
-            acknowledge(session=session, request_id=request.id, actor=unit.label,
+            acknowledge(session=session, request_id=pk(request), actor=unit.label,
                         at=local(request.deadline - timedelta(days=30)))
         if fate >= 0.84:
             counts["missing"] += 1
@@ -175,17 +179,17 @@ def simulate_units(
             request.deadline - timedelta(days=rng.randint(0, 8))
         )
         figures = _figures(rng, unit)
-        submit_report(session=session, request_id=request.id, figures=figures, actor=unit.label,
+        submit_report(session=session, request_id=pk(request), figures=figures, actor=unit.label,
                       at=local(when, 10), narrative={"results": "Số liệu mô phỏng (demo)."})
         counts["late" if late else "on_time"] += 1
         if not returned_one and unit.level == Level.ward and not late:
             returned_one = True
             receiver = session.get(OrgUnit, request.recipient_id) if request.recipient_id else None
-            return_report(session=session, request_id=request.id,
+            return_report(session=session, request_id=pk(request),
                           actor=receiver.name if receiver else "cơ quan thường trực",
                           reason="Đề nghị bổ sung số liệu tách biệt giới của học viên tập huấn.",
                           at=local(when, 14))
-            submit_report(session=session, request_id=request.id, figures=figures,
+            submit_report(session=session, request_id=pk(request), figures=figures,
                           actor=unit.label, at=local(when, 16),
                           narrative={"results": "Đã bổ sung theo yêu cầu (demo)."})
             counts["returned"] += 1
@@ -258,7 +262,8 @@ def run_demo(*, seed: int = 2025, console: Console | None = None) -> Path:
 
 
 def _run_demo(*, seed: int, console: Console | None) -> Path:
-    from planflow.flows.plans import cascade_plan_flow, issue_plan_flow
+    from planflow.errors import PlanflowError
+    from planflow.flows.plans import IssueSummary, cascade_plan_flow, issue_plan_flow
     from planflow.flows.reports import aggregate_period_flow
     from planflow.flows.runtime import prefect_env_defaults
     from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow
@@ -278,7 +283,7 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
         load_indicators(session=session)
         plan = city_plan(session, log)
         session.commit()
-        plan_id, status = plan.id, plan.status
+        plan_id, status = pk(plan), plan.status
     created = sum(loaded.created.values())
     (log.done if created else log.reused).append(
         f"Hà Nội three-tier units: {created} created, {sum(loaded.existing.values())} existing"
@@ -286,6 +291,8 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
     console.print("starting Prefect (local mode) and issuing the city plan …")
     if status == State.drafted:
         issued = issue_plan_flow(plan_id, actor="Sở Lao động - Thương binh và Xã hội")
+        if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
+            raise PlanflowError(f"the city plan was not issued: {issued.message}")
         log.done.append(f"issued the city plan: {issued.requests_issued} report requests, "
                         f"{issued.sub_plans_created} sub-plans cascaded")
     else:
@@ -346,15 +353,15 @@ def print_period(
 
     rows = session.exec(
         select(Plan, OrgUnit)
-        .join(OrgUnit, OrgUnit.id == Plan.issuer_id)
+        .join(OrgUnit, col(OrgUnit.id) == col(Plan.issuer_id))
         .where((Plan.id == plan_id) | ((Plan.root_id == plan_id) & (Plan.depth == 1)))
-        .order_by(Plan.depth, OrgUnit.tiers.desc(), OrgUnit.code)
+        .order_by(col(Plan.depth), col(OrgUnit.tiers).desc(), col(OrgUnit.code))
     ).all()
     table = Table(title=f"{title}: completeness per committee")
     for name in ("committee", "expected", "on time", "late", "missing", "rate"):
         table.add_column(name, justify="left" if name == "committee" else "right")
     for plan, unit in rows:
-        report, _ = compiled_figures(session, plan_id=plan.id, kind=kind, period=period)
+        report, _ = compiled_figures(session, plan_id=pk(plan), kind=kind, period=period)
         c = report.completeness if report else {}
         expected = c.get("expected", 0)
         if not expected:  # nothing was owed to it for this period (a commune, a merged ward)

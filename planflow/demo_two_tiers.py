@@ -28,6 +28,7 @@ from planflow.demo import (
     write_compiled_report,
 )
 from planflow.models import Assignment, Plan, ReportKind, Role, State
+from planflow.models.base import pk
 from planflow.models.time import LOCAL_TZ
 
 COMMUNES_LABEL = "Ủy ban nhân dân các xã, phường"
@@ -66,7 +67,8 @@ def two_tier_plan(session: Session, year: int, log: DemoLog) -> Plan:
         if a.unit_id is None and "Lao động" in a.unit and home is not None:
             target = next((b for b in imported.assignments if b.unit_id == home.id), None)
             if target is not None:
-                target.duties += a.duties  # LĐTBXH's gender-equality work is Nội vụ's since 1/3/2025
+                # LĐTBXH's gender-equality work is Nội vụ's since 1/3/2025
+                target.duties += a.duties
                 merged += 1
                 continue
         if a.unit_id is None and "quận" in a.unit:
@@ -78,9 +80,9 @@ def two_tier_plan(session: Session, year: int, log: DemoLog) -> Plan:
     plan.number, plan.issued_on = DEMO_NUMBER, date(year, 1, 20)
     session.add(plan)
     position = len(kept)
-    communes = hierarchy.child_committees(session, city.id)
+    communes = hierarchy.child_committees(session, pk(city))
     for unit in communes:
-        session.add(Assignment(plan_id=plan.id, unit_id=unit.id, role=Role.lead,
+        session.add(Assignment(plan_id=pk(plan), unit_id=pk(unit), role=Role.lead,
                                position=position, group_label=COMMUNES_LABEL,
                                duties="\n".join(communes_duties)))
         position += 1
@@ -102,7 +104,8 @@ def run_demo_two_tiers(*, year: int, seed: int = 2025, console: Console | None =
 
 
 def _run(*, year: int, seed: int, console: Console) -> Path:
-    from planflow.flows.plans import cascade_plan_flow, issue_plan_flow
+    from planflow.errors import PlanflowError
+    from planflow.flows.plans import IssueSummary, cascade_plan_flow, issue_plan_flow
     from planflow.flows.reports import aggregate_period_flow
     from planflow.flows.runtime import prefect_env_defaults
     from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow
@@ -121,12 +124,14 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
         load_indicators(session=session)
         plan = two_tier_plan(session, year, log)
         session.commit()
-        plan_id, status = plan.id, plan.status
+        plan_id, status = pk(plan), plan.status
     (log.done if loaded.total_created else log.reused).append(
         f"Hà Nội two-tier units: {loaded.total_created} created, {loaded.total_existing} existing"
     )
     if status == State.drafted:
         issued = issue_plan_flow(plan_id, actor="Sở Nội vụ")
+        if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
+            raise PlanflowError(f"the city plan was not issued: {issued.message}")
         log.done.append(f"issued the city plan: {issued.requests_issued} report requests, "
                         f"{issued.sub_plans_created} sub-plans cascaded")
     else:

@@ -18,7 +18,7 @@ from typing import Any
 
 from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from planflow.config.settings import Settings, get_settings
 from planflow.models import OrgUnit, Plan, ReportRequest, State
@@ -116,7 +116,7 @@ def _insert_marks(session: Session, keys: list[str], now: datetime) -> set[str]:
             insert(ReminderMark)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["key"])
-            .returning(ReminderMark.key)
+            .returning(col(ReminderMark.key))
         )
         added.update(session.execute(stmt).scalars())
     return added
@@ -146,11 +146,14 @@ def plan_reminders(
     requests = list(
         session.exec(
             select(ReportRequest)
-            .join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
-            .where(ReportRequest.status.in_(OPEN), ReportRequest.deadline <= today + HORIZON)
+            .join(OrgUnit, col(OrgUnit.id) == col(ReportRequest.unit_id))
+            .where(
+                col(ReportRequest.status).in_(OPEN),
+                col(ReportRequest.deadline) <= today + HORIZON,
+            )
             # a unit that no longer exists (merged on 1/7/2025) is not chased
-            .where(OrgUnit.valid_to.is_(None) | (OrgUnit.valid_to >= today))
-            .order_by(ReportRequest.id)
+            .where(col(OrgUnit.valid_to).is_(None) | (col(OrgUnit.valid_to) >= today))
+            .order_by(col(ReportRequest.id))
         )
     )
     result.requests_checked = len(requests)
@@ -241,7 +244,7 @@ def plan_reminders(
         for i in unit_items
     ]
     if deferred:
-        session.execute(delete(ReminderMark).where(ReminderMark.key.in_(deferred)))
+        session.execute(delete(ReminderMark).where(col(ReminderMark.key).in_(deferred)))
         result.deferred = len(deferred)
     session.flush()
     return result

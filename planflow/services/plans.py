@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from datetime import date, datetime
 
 from sqlalchemy import insert
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from planflow.models import (
@@ -20,6 +21,7 @@ from planflow.models import (
     State,
     TransitionLog,
 )
+from planflow.models.base import stored_ids, table_of
 from planflow.models.time import utcnow
 from planflow.services import notify
 from planflow.services.succession import units_on
@@ -64,17 +66,19 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
     for start in range(0, len(plan_ids), 500):
         chunk = plan_ids[start : start + 500]
         for pid, agency, issuer in session.execute(
-            select(Plan.id, Plan.standing_agency_id, Plan.issuer_id).where(Plan.id.in_(chunk))
+            select(col(Plan.id), col(Plan.standing_agency_id), col(Plan.issuer_id)).where(
+                col(Plan.id).in_(chunk)
+            )
         ).all():
             plans[pid] = (agency, issuer)
         for line in session.execute(
-            select(
-                PlanDeadline.plan_id,
-                PlanDeadline.kind,
-                PlanDeadline.period,
-                PlanDeadline.due_on,
-                PlanDeadline.recipient_id,
-            ).where(PlanDeadline.plan_id.in_(chunk))
+            sa_select(
+                col(PlanDeadline.plan_id),
+                col(PlanDeadline.kind),
+                col(PlanDeadline.period),
+                col(PlanDeadline.due_on),
+                col(PlanDeadline.recipient_id),
+            ).where(col(PlanDeadline.plan_id).in_(chunk))
         ).all():
             deadlines.setdefault(line.plan_id, []).append(line)
     existing: set[tuple] = set()
@@ -89,14 +93,14 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
                     ReportRequest.unit_id,
                     ReportRequest.kind,
                     ReportRequest.period,
-                ).where(ReportRequest.plan_id.in_(chunk))
+                ).where(col(ReportRequest.plan_id).in_(chunk))
             ).all()
         )
         assignments.extend(
-            session.execute(
-                select(Assignment.plan_id, Assignment.unit_id)
-                .where(Assignment.plan_id.in_(chunk))
-                .order_by(Assignment.plan_id, Assignment.position)
+            session.exec(
+                select(col(Assignment.plan_id), col(Assignment.unit_id))
+                .where(col(Assignment.plan_id).in_(chunk))
+                .order_by(col(Assignment.plan_id), col(Assignment.position))
             ).all()
         )
     # the bodies valid on each deadline: from 1/3/2025 Phòng Nội vụ receives (and no longer
@@ -135,7 +139,7 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
                 }
             )
     for start in range(0, len(rows), 2000):
-        session.execute(insert(ReportRequest.__table__), rows[start : start + 2000])
+        session.execute(insert(table_of(ReportRequest)), rows[start : start + 2000])
     return len(rows)
 
 
@@ -225,7 +229,7 @@ def issue_plan(
             ReportRequest.plan_id == plan_id, ReportRequest.status == State.drafted
         )
     ).all()
-    issued = fire_many(session, ReportRequest, list(drafted), "issue", actor=actor, at=at)
+    issued = fire_many(session, ReportRequest, stored_ids(drafted), "issue", actor=actor, at=at)
     notify.plan_issued(session, plan_id=plan_id)
     session.flush()
     return IssueResult(plan_id=plan_id, requests_created=created, requests_issued=len(issued))
@@ -258,8 +262,9 @@ def _cite_in_children(session: Session, plan: Plan) -> None:
     for child in session.exec(
         select(Plan).where(Plan.parent_id == plan.id, Plan.status == State.drafted)
     ).all():
-        if (child.preamble or "").startswith(CITATION) and not child.preamble.startswith(citation):
-            _, _, rest = child.preamble.partition("\n")
+        preamble = child.preamble or ""
+        if preamble.startswith(CITATION) and not preamble.startswith(citation):
+            _, _, rest = preamble.partition("\n")
             child.preamble = citation + (f"\n{rest}" if rest else "")
             session.add(child)
 
@@ -301,7 +306,7 @@ def sections_of(session: Session, plan: Plan) -> list[PlanSection]:
         rows = session.exec(
             select(PlanSection)
             .where(PlanSection.plan_id == current.id)
-            .order_by(PlanSection.part, PlanSection.position)
+            .order_by(col(PlanSection.part), col(PlanSection.position))
         ).all()
         if rows:
             return list(rows)

@@ -23,6 +23,7 @@ from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import bindparam, func, insert, update
+from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from planflow.config.successor_data import agency_successions, reorganisation, successions
@@ -38,6 +39,7 @@ from planflow.models import (
     TransitionLog,
     UnitKind,
 )
+from planflow.models.base import table_of
 from planflow.models.time import utcnow
 from planflow.services import hierarchy
 from planflow.services.deadlines import derive_deadline
@@ -183,17 +185,17 @@ def _reorganise(*, session: Session, province: str, on: date, actor: str) -> Reo
 # -- reading ----------------------------------------------------------------------------------
 
 _COLUMNS = (
-    OrgUnit.id,
-    OrgUnit.parent_id,
-    OrgUnit.code,
-    OrgUnit.name,
-    OrgUnit.kind,
-    OrgUnit.level,
-    OrgUnit.role_key,
-    OrgUnit.path,
-    OrgUnit.valid_to,
-    OrgUnit.valid_from,
-    OrgUnit.active,
+    col(OrgUnit.id),
+    col(OrgUnit.parent_id),
+    col(OrgUnit.code),
+    col(OrgUnit.name),
+    col(OrgUnit.kind),
+    col(OrgUnit.level),
+    col(OrgUnit.role_key),
+    col(OrgUnit.path),
+    col(OrgUnit.valid_to),
+    col(OrgUnit.valid_from),
+    col(OrgUnit.active),
 )
 
 
@@ -201,7 +203,7 @@ def _subtrees(session: Session, tiers: int, codes: list[str]) -> list[Any]:
     """The units of these provinces in one scheme: one read of the scheme, filtered here (a
     LIKE per province costs a scan each on SQLite)."""
     wanted = set(codes)
-    rows = session.execute(select(*_COLUMNS).where(OrgUnit.tiers == tiers)).all()
+    rows = session.execute(sa_select(*_COLUMNS).where(col(OrgUnit.tiers) == tiers)).all()
     return [r for r in rows if r.path.split("/", 1)[0] in wanted]
 
 
@@ -247,8 +249,9 @@ def _record_edges(
                 wanted.append(_edge(unit.id, target.id, on, commune.whole, commune.default, "all",
                                     f"{data.source['package']} {data.source['version']}: "
                                     + sources["communes"][:300]))
-            if found:
-                default[unit.id] = scope.new_by_code[data.default_commune(unit.code)].id
+            default_code = data.default_commune(unit.code)
+            if found and default_code:
+                default[unit.id] = scope.new_by_code[default_code].id
         elif unit.kind == UnitKind.committee:
             whole = unit.level == Level.province and merged_into[new_province] == 1
             key = "provinces" if unit.level == Level.province else "districts"
@@ -320,9 +323,10 @@ def _plans(session: Session, scope: _Scope) -> _Plans:
     for start in range(0, len(root_list), 500):
         chunk = root_list[start : start + 500]
         for row in session.execute(
-            select(
-                Plan.id, Plan.parent_id, Plan.root_id, Plan.issuer_id, Plan.depth, Plan.status,
-                Plan.version, Plan.number, Plan.standing_agency_id,
+            sa_select(
+                col(Plan.id), col(Plan.parent_id), col(Plan.root_id), col(Plan.issuer_id),
+                col(Plan.depth), col(Plan.status),
+                col(Plan.version), col(Plan.number), col(Plan.standing_agency_id),
             ).where(col(Plan.id).in_(chunk) | col(Plan.root_id).in_(chunk))
         ).all():
             rows[row.id] = row
@@ -330,8 +334,8 @@ def _plans(session: Session, scope: _Scope) -> _Plans:
     roots_and_tops = [p for p in rows.values() if p.parent_id is None]
     for plan in roots_and_tops:
         for line in session.execute(
-            select(PlanDeadline.plan_id, PlanDeadline.kind, PlanDeadline.period,
-                   PlanDeadline.due_on, PlanDeadline.recipient_id)
+            sa_select(col(PlanDeadline.plan_id), col(PlanDeadline.kind), col(PlanDeadline.period),
+                   col(PlanDeadline.due_on), col(PlanDeadline.recipient_id))
             .where(PlanDeadline.plan_id == plan.id)
         ).all():
             lines[(line.plan_id, line.kind, line.period)] = line
@@ -366,7 +370,12 @@ def _transfer_plans(
     for plan in plans.rows.values():
         issuer = scope.old.get(plan.issuer_id)
         new_issuer = plan.issuer_id
-        if issuer is not None and issuer.level == Level.province and issuer.kind == UnitKind.committee:
+        province_committee = (
+            issuer is not None
+            and issuer.level == Level.province
+            and issuer.kind == UnitKind.committee
+        )
+        if issuer is not None and province_committee:
             new_issuer = scope.new_province[scope.province_code(issuer)]
         elif plan.issuer_id in scope.new:
             transferred[plan.id] = plan.issuer_id  # done by an earlier run
@@ -383,7 +392,8 @@ def _transfer_plans(
         )
         audit.append(_audit(
             "plan", plan.id, "transfer", plan.status, actor,
-            f"Từ {on:%d/%m/%Y}: UBND {issuer.name} (đơn vị hành chính trước sắp xếp) chuyển "
+            f"Từ {on:%d/%m/%Y}: UBND {scope.old[plan.issuer_id].name} "
+            "(đơn vị hành chính trước sắp xếp) chuyển "
             f"kế hoạch cho UBND {scope.new[new_issuer].name}, cơ quan thường trực "
             f"{scope.new[agency].name if agency else 'chưa xác định'} ({sources['provinces']})",
         ))
@@ -435,15 +445,17 @@ def _open_requests(session: Session, unit_ids: list[int], on: date) -> list[Any]
     for start in range(0, len(unit_ids), 900):
         chunk = unit_ids[start : start + 900]
         rows += session.execute(
-            select(
-                ReportRequest.id, ReportRequest.plan_id, ReportRequest.unit_id,
-                ReportRequest.kind, ReportRequest.period, ReportRequest.status,
-                ReportRequest.deadline, ReportRequest.recipient_id, ReportRequest.version,
-                ReportRequest.origins,
+            sa_select(
+                col(ReportRequest.id), col(ReportRequest.plan_id), col(ReportRequest.unit_id),
+                col(ReportRequest.kind), col(ReportRequest.period), col(ReportRequest.status),
+                col(ReportRequest.deadline),
+                col(ReportRequest.recipient_id),
+                col(ReportRequest.version),
+                col(ReportRequest.origins),
             ).where(
                 col(ReportRequest.unit_id).in_(chunk),
                 col(ReportRequest.status).in_(list(OPEN)),
-                ReportRequest.deadline >= on,
+                col(ReportRequest.deadline) >= on,
             )
         ).all()
     return sorted(rows, key=lambda r: r.id)
@@ -487,7 +499,9 @@ def _move_requests(
             province = scope.new[scope.new_province[scope.province_code(unit)]]
             cancel[request.id] = (
                 f"{_label(unit)} kết thúc hoạt động từ {on:%d/%m/%Y} "
-                f"({change.sources['districts'] if unit.level == Level.district else 'sắp xếp 2025'}"
+                "("
+                + (change.sources["districts"] if unit.level == Level.district else "sắp xếp 2025")
+                +
                 f"); nhiệm vụ chuyển cho UBND các xã, phường mới và UBND {province.name}"
             )
             continue
@@ -511,7 +525,8 @@ def _move_requests(
         first, plan = items[0]
         line = _line(plans, plan, kind, period)
         due = line.due_on if line else first.deadline
-        deadline = derive_deadline(due, 1) if plan.id != first.plan_id and target.kind == UnitKind.committee else first.deadline
+        lower = plan.id != first.plan_id and target.kind == UnitKind.committee
+        deadline = derive_deadline(due, 1) if lower else first.deadline
         if found is not None and found.status not in OPEN:
             for request, _ in items:
                 cancel[request.id] = (
@@ -550,15 +565,15 @@ def _move_requests(
                                      deadline, merged_into=keep_id))
     if moves:
         session.execute(
-            update(ReportRequest.__table__)
+            update(table_of(ReportRequest))
             .where(
-                ReportRequest.__table__.c.id == bindparam("b_id"),
-                ReportRequest.__table__.c.version == bindparam("b_version"),
+                table_of(ReportRequest).c.id == bindparam("b_id"),
+                table_of(ReportRequest).c.version == bindparam("b_version"),
             )
             .values(
                 plan_id=bindparam("plan_id"), unit_id=bindparam("unit_id"),
                 deadline=bindparam("deadline"), origins=bindparam("origins"),
-                version=ReportRequest.__table__.c.version + 1,
+                version=table_of(ReportRequest).c.version + 1,
             ),
             moves,
         )
@@ -588,8 +603,8 @@ def _existing_requests(
     for start in range(0, len(units), 900):
         chunk = units[start : start + 900]
         for row in session.execute(
-            select(ReportRequest.id, ReportRequest.plan_id, ReportRequest.unit_id,
-                   ReportRequest.kind, ReportRequest.period, ReportRequest.status)
+            sa_select(col(ReportRequest.id), col(ReportRequest.plan_id), col(ReportRequest.unit_id),
+                   col(ReportRequest.kind), col(ReportRequest.period), col(ReportRequest.status))
             .where(col(ReportRequest.unit_id).in_(chunk),
                    col(ReportRequest.plan_id).in_(sorted(plan_ids)))
         ).all():
@@ -603,7 +618,7 @@ def _label(unit: Any) -> str:
 
 def _insert_audit(session: Session, rows: list[dict]) -> None:
     for start in range(0, len(rows), 2000):
-        session.execute(insert(TransitionLog.__table__), rows[start : start + 2000])
+        session.execute(insert(table_of(TransitionLog)), rows[start : start + 2000])
 
 
 # -- the new communes on the transferred plans -----------------------------------------------
@@ -627,8 +642,12 @@ def _fill_communes(
     plan_ids = sorted(transferred)
     assignments: dict[tuple[int, int], Any] = {}
     for row in session.execute(
-        select(Assignment.plan_id, Assignment.unit_id, Assignment.role, Assignment.duties,
-               Assignment.position, Assignment.requested)
+        sa_select(
+               col(Assignment.plan_id),
+               col(Assignment.unit_id),
+               col(Assignment.role),
+               col(Assignment.duties),
+               col(Assignment.position), col(Assignment.requested))
         .where(col(Assignment.plan_id).in_(plan_ids))
     ).all():
         assignments[(row.plan_id, row.unit_id)] = row
@@ -681,7 +700,7 @@ def _fill_communes(
         })
         position[pid] += 1
     for start in range(0, len(new_rows), 2000):
-        session.execute(insert(Assignment.__table__), new_rows[start : start + 2000])
+        session.execute(insert(table_of(Assignment)), new_rows[start : start + 2000])
     result.assignments_added = len(new_rows)
     # requests for the periods still to come, where no moved request landed
     have = _existing_requests(session, set(plan_ids), {u for _, u in takes})
@@ -698,14 +717,15 @@ def _fill_communes(
         for kind, period, line in lines_of.get(plan.root_id or plan.id, ()):
             if (pid, unit_id, kind, period) in have or unit_id == agency:
                 continue
-            deadline = derive_deadline(line.due_on, 1) if unit.kind == UnitKind.committee else line.due_on
+            committee = unit.kind == UnitKind.committee
+            deadline = derive_deadline(line.due_on, 1) if committee else line.due_on
             created.append({
                 "plan_id": pid, "unit_id": unit_id, "kind": kind, "period": period,
                 "deadline": deadline, "recipient_id": agency, "status": State.drafted,
                 "late": False, "overdue": False, "version": 1, "origins": None,
             })
     for start in range(0, len(created), 2000):
-        session.execute(insert(ReportRequest.__table__), created[start : start + 2000])
+        session.execute(insert(table_of(ReportRequest)), created[start : start + 2000])
     result.requests_created = len(created)
     if created:
         ids = [
@@ -747,7 +767,7 @@ def _update_recipients(
         if agency_of[r.plan_id] and r.recipient_id != agency_of[r.plan_id]
     ]
     if changes:
-        table = ReportRequest.__table__
+        table = table_of(ReportRequest)
         session.execute(
             update(table).where(table.c.id == bindparam("b_id"))
             .values(recipient_id=bindparam("recipient")),
@@ -757,7 +777,7 @@ def _update_recipients(
         if agency:
             session.execute(
                 update(PlanDeadline)
-                .where(PlanDeadline.plan_id == pid, PlanDeadline.due_on >= on,
+                .where(col(PlanDeadline.plan_id) == pid, col(PlanDeadline.due_on) >= on,
                        func.coalesce(PlanDeadline.recipient_id, 0) != agency)
                 .values(recipient_id=agency)
                 .execution_options(synchronize_session=False)
