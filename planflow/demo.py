@@ -60,9 +60,9 @@ def city_plan(session: Session, log: DemoLog) -> Plan:
     from planflow.services.succession import unit_on
 
     city = hierarchy.get_unit(session, 3, "01")
-    issuers = [city.id, unit_on(session, city.id, REORGANISED_ON)]  # passed on on 1/7/2025
+    issuers = [pk(city), unit_on(session, pk(city), REORGANISED_ON)]  # passed on on 1/7/2025
     found = session.exec(
-        select(Plan).where(Plan.issuer_id.in_(issuers), Plan.number == DEMO_NUMBER,
+        select(Plan).where(col(Plan.issuer_id).in_(issuers), Plan.number == DEMO_NUMBER,
                            Plan.year == 2025)
     ).first()
     if found is not None:

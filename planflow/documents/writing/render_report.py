@@ -185,12 +185,13 @@ def _agency_on_deadline(session: Session, plan: Plan, kind: ReportKind, period: 
 
     agency_id = plan.standing_agency_id or plan.issuer_id
     due = session.exec(
-        select(PlanDeadline.due_on).where(
-            PlanDeadline.plan_id == plan.id, PlanDeadline.kind == kind,
-            PlanDeadline.period == period,
+        select(col(PlanDeadline.due_on)).where(
+            col(PlanDeadline.plan_id) == plan.id,
+            col(PlanDeadline.kind) == kind,
+            col(PlanDeadline.period) == period,
         )
     ).first()
-    return session.get(OrgUnit, unit_on(session, agency_id, due) if due else agency_id)
+    return must_get(session, OrgUnit, unit_on(session, agency_id, due) if due else agency_id)
 
 
 def _completeness_rows(
