@@ -51,6 +51,11 @@ class Settings(BaseSettings):
     zalo_access_token: SecretStr | None = None
     zalo_refresh_token: SecretStr | None = None
     zalo_zns_template_id: str | None = None
+    # names of Prefect Secret blocks that hold a secret whose PLANFLOW_* value is not set
+    smtp_password_block: str | None = None
+    zalo_secret_key_block: str | None = None
+    zalo_access_token_block: str | None = None
+    zalo_refresh_token_block: str | None = None
     zalo_timeout: float = 10.0
     # reminders (issue 4): working days before the deadline, then overdue and escalation after it
     reminder_days_before: str = "7,3,1"
@@ -108,8 +113,35 @@ def get_settings() -> Settings:
     from planflow.config.secrets import register_secret
 
     settings = Settings()
+    from_blocks = {
+        field: SecretStr(_secret_block(block, field))
+        for field in SECRET_BLOCK_FIELDS
+        if getattr(settings, field) is None and (block := getattr(settings, f"{field}_block"))
+    }
+    if from_blocks:
+        settings = settings.model_copy(update=from_blocks)
     for name in type(settings).model_fields:
         value = getattr(settings, name)
         if isinstance(value, SecretStr):
             register_secret(value.get_secret_value())
     return settings
+
+
+SECRET_BLOCK_FIELDS = ("smtp_password", "zalo_secret_key", "zalo_access_token",
+                       "zalo_refresh_token")
+
+
+def _secret_block(name: str, field: str) -> str:
+    """The value of the Prefect Secret block ``name`` (on the server in PREFECT_API_URL)."""
+    from prefect.blocks.system import Secret
+
+    from planflow.states.errors import PlanflowError
+
+    try:
+        value = Secret.load(name).get()
+    except ValueError as exc:  # Prefect: no block of that name
+        raise PlanflowError(
+            f"không đọc được Secret block {name!r} (PLANFLOW_{field.upper()}_BLOCK): "
+            f"{str(exc).splitlines()[0]}"
+        ) from None
+    return str(value)
