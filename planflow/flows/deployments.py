@@ -63,8 +63,8 @@ SPECS = (
 )
 
 
-HEARTBEAT_SECONDS = 10  # a flow run on a worker says it is alive this often
-ZOMBIE_AFTER_SECONDS = 60  # ... and is marked crashed when it has not for this long
+HEARTBEAT_SECONDS = 30  # a flow run on a worker says it is alive this often (Prefect's minimum)
+ZOMBIE_AFTER_SECONDS = 90  # ... and is marked crashed when it has not for this long
 
 
 def deployments(*, for_workers: bool = False) -> list:

@@ -29,7 +29,7 @@ from planflow.models import OrgUnit
 from planflow.services import cancel as cancel_service
 from planflow.services import cascade as cascade_service
 from planflow.services import plans as plan_service
-from planflow.states import PlanflowError
+from planflow.states import ConcurrentTransition, PlanflowError
 
 
 class Approval(RunInput):
@@ -90,6 +90,9 @@ def issue_plan_task(
                 comment=comment,
             )
             return {"requests_issued": result.requests_issued}
+    except ConcurrentTransition:
+        return {"error": f"Kế hoạch {plan_id} vừa được một lượt chạy khác ban hành; "
+                         "không ban hành lại"}
     except PlanflowError as exc:
         return {"error": str(exc)}
 
@@ -271,10 +274,10 @@ def cascade_many_flow(plan_ids: list[int], plans_per_run: int = 0) -> dict:
         plans_per_run: Khi chạy trên máy chủ: chia thành các lượt chạy con, mỗi lượt bấy nhiêu
             kế hoạch, để nhiều worker cùng làm (0 = tất cả trong lượt này)
     """
-    from prefect.runtime import flow_run
+    from prefect.runtime import deployment
 
     totals = {"created": 0, "existing": 0, "requests_created": 0, "runs": 0}
-    if plans_per_run and len(plan_ids) > plans_per_run and flow_run.get_deployment_id():
+    if plans_per_run and len(plan_ids) > plans_per_run and deployment.id:
         totals["runs"] = _fan_out(plan_ids, plans_per_run)
     else:
         for part in [cascade_whole_plan(pid) for pid in plan_ids]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, ParamSpec, TypeVar
 
@@ -154,10 +155,25 @@ def db_slot() -> Iterator[None]:
     """Hold one slot of the ``planflow-db`` global concurrency limit while a database-heavy
     task runs, so that any number of workers never run more than the limit at once. Local mode
     (no server) has one process and no limit."""
-    if not os.environ.get("PREFECT_API_URL"):
+    if not os.environ.get("PREFECT_API_URL") or not _db_limit_exists():
         yield
         return
     from prefect.concurrency.sync import concurrency
 
     with concurrency(DB_LIMIT, occupy=1, strict=False):
         yield
+
+
+@lru_cache(maxsize=1)
+def _db_limit_exists() -> bool:
+    """Whether the server has the limit (``planflow deploy`` and ``serve`` create it); asked
+    once per process, so a server without it costs one call, not a warning per task."""
+    from prefect.client.orchestration import get_client
+    from prefect.exceptions import ObjectNotFound
+
+    with get_client(sync_client=True) as client:
+        try:
+            client.read_global_concurrency_limit_by_name(DB_LIMIT)
+        except ObjectNotFound:
+            return False
+    return True

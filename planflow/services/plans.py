@@ -218,6 +218,9 @@ def issue_plan(
     notified, all in the caller's transaction.
     """
     plan = get_plan(session, plan_id, lock=True)
+    if plan.status != State.drafted:  # another run issued it while this one waited for the lock
+        raise IllegalTransition(f"Kế hoạch {plan_id} ({plan.number}) "
+                                f"{STATE_VI[State(plan.status)]}, không ban hành lại")
     fire(session, plan, "issue", actor=actor, at=at, approver=approver, comment=comment)
     if plan.parent_id is not None:
         _cite_parent(session, plan)
