@@ -135,7 +135,7 @@ def _secret_block(name: str, field: str) -> str:
     """The value of the Prefect Secret block ``name`` (on the server in PREFECT_API_URL)."""
     from prefect.blocks.system import Secret
 
-    from planflow.states.errors import PlanflowError
+    from planflow.errors import PlanflowError
 
     try:
         value = Secret.load(name).get()
