@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 from platformdirs import user_data_dir
 from pydantic import Field, SecretStr, field_validator
@@ -138,7 +138,8 @@ def _secret_block(name: str, field: str) -> str:
     from planflow.errors import PlanflowError
 
     try:
-        value = Secret.load(name).get()
+        block = cast(Secret, Secret.load(name))  # sync call: a block, not a coroutine
+        value = block.get()
     except ValueError as exc:  # Prefect: no block of that name
         raise PlanflowError(
             f"không đọc được Secret block {name!r} (PLANFLOW_{field.upper()}_BLOCK): "

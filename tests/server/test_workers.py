@@ -18,7 +18,7 @@ import subprocess
 import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
@@ -96,8 +96,8 @@ def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
         with prefect_database() as prefect_url, running_server(tmp, prefect_url) as server:
             env = {**server.env, "PLANFLOW_DATABASE_URL": url,
                    "PLANFLOW_DATA_DIR": str(tmp / "data")}
-            deployed = subprocess.run([str(BIN / "planflow"), "deploy"], env=env, text=True, check=False,
-                                      capture_output=True, timeout=300)
+            deployed = subprocess.run([str(BIN / "planflow"), "deploy"], env=env, text=True,
+                                      check=False, capture_output=True, timeout=300)
             assert deployed.returncode == 0, deployed.stderr
             assert "prefect worker start --pool planflow" in deployed.stdout
             cluster = Cluster(server=server, env=env, engine=engine, tmp=tmp, batches=batches,
@@ -236,10 +236,8 @@ def test_a_worker_killed_mid_cascade_leaves_a_crashed_run_and_reconcile_finishes
     doomed = wait_for("the second worker to run a cascade", victim_running, timeout=300)
     worker = cluster.workers.pop(victim)
     for pid in [*descendants(worker.pid), worker.pid]:
-        try:
+        with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
     worker.wait(timeout=10)
     killed_at = time.monotonic()
 
