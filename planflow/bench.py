@@ -30,9 +30,9 @@ from sqlalchemy.orm import aliased
 from sqlmodel import Session, SQLModel, select
 
 from planflow.config.hierarchy_data import area_of
-from planflow.flows.plans import DB_TASK, cascade_plan_flow
+from planflow.flows.plans import cascade_plan_flow
 from planflow.flows.reports import aggregate_period_flow
-from planflow.flows.runtime import unit_of_work
+from planflow.flows.runtime import db_task, unit_of_work
 from planflow.models import (
     Assignment,
     IndicatorValue,
@@ -840,7 +840,7 @@ def add_periods(session: Session, root_ids: list[int], wanted: int) -> tuple[int
 # -- flows: the batched national ones and the naive per-unit one ---------------------------
 
 
-@task(**DB_TASK)
+@db_task
 def cascade_province(plan_id: int) -> dict:
     """One province's whole subtree in one transaction; returns counts and service seconds."""
     started = time.perf_counter()
@@ -860,7 +860,7 @@ def cascade_national_flow(plan_ids: list[int]) -> dict:
     return {key: sum(p[key] for p in parts) for key in ("created", "requests", "seconds")}
 
 
-@task(**DB_TASK)
+@db_task
 def aggregate_province(plan_id: int, kind: ReportKind, period: str) -> dict:
     started = time.perf_counter()
     with unit_of_work() as session:
@@ -897,7 +897,7 @@ def one_sub_plan(session: Session, parent_id: int, unit_id: int) -> int:
     return created[0].id
 
 
-@task(**DB_TASK)
+@db_task
 def naive_sub_plan(parent_id: int, unit_id: int) -> int:
     with unit_of_work() as session:
         return one_sub_plan(session, parent_id, unit_id)
