@@ -8,7 +8,10 @@ on the same database reuses what exists and says so.
 
 from __future__ import annotations
 
+import os
 import random
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -42,10 +45,47 @@ SWEEP_AT = datetime(2025, 5, 31, 8, 0, tzinfo=LOCAL_TZ)  # the morning after the
 ACTOR = "planflow demo"
 
 
+class Printed(list):
+    """A list of step lines that prints each one as it is added (the demo shows its progress
+    as it goes, not all at the end)."""
+
+    def __init__(self, console: Console | None = None, tag: str = "") -> None:
+        super().__init__()
+        self.console, self.tag = console, tag
+
+    def append(self, line: str) -> None:
+        super().append(line)
+        if self.console is not None:
+            self.console.print(f"{self.tag} {line}")
+
+
 @dataclass
 class DemoLog:
-    reused: list[str] = field(default_factory=list)
-    done: list[str] = field(default_factory=list)
+    reused: list[str] = field(default_factory=Printed)
+    done: list[str] = field(default_factory=Printed)
+
+
+@contextmanager
+def step(console: Console, what: str) -> Iterator[None]:
+    """A long step: a progress bar while it runs (an officer sees it is working)."""
+    from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
+
+    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
+                  TimeElapsedColumn(), console=console, transient=True) as progress:
+        progress.add_task(what, total=None)
+        yield
+
+
+def num(value: int | None) -> str:
+    """1234567 → '1.234.567'; '–' for nothing."""
+    from planflow.documents.writing.render_model import vn_int
+
+    return vn_int(value)
+
+
+STATUS_VI = {"met": "đạt", "not met": "chưa đạt", "cannot be assessed": "chưa đánh giá được",
+             "no target": "không có chỉ tiêu"}
+KIND_VI = {"six_month": "6 tháng", "annual": "năm", "sub_plan": "kế hoạch"}
 
 
 def local(day: date, hour: int = 9) -> datetime:
@@ -66,7 +106,7 @@ def city_plan(session: Session, log: DemoLog) -> Plan:
                            Plan.year == 2025)
     ).first()
     if found is not None:
-        log.reused.append(f"plan {found.id} ({found.number}, {found.status})")
+        log.reused.append(f"kế hoạch {found.id} ({found.number}, {found.status})")
         return found
     imported = import_plan(session=session, text_or_path=sample_path(HANOI_2025_DRAFT), tiers=3)
     plan = save_plan(session=session, imported=imported)
@@ -74,7 +114,7 @@ def city_plan(session: Session, log: DemoLog) -> Plan:
     session.add(plan)
     session.flush()
     log.done.append(
-        f"imported {HANOI_2025_DRAFT} as plan {plan.id} (number {DEMO_NUMBER} assigned by the demo)"
+        f"nhập {HANOI_2025_DRAFT} thành kế hoạch {plan.id} (số {DEMO_NUMBER} do demo gán)"
     )
     return plan
 
@@ -100,9 +140,10 @@ def issue_sub_plans(
         issue_plan(session=session, plan_id=pk(plan), actor=f"UBND {unit.name}",
                    at=local(issued_on))
     if drafted:
-        log.done.append(f"issued {len(drafted)} sub-plans on {issued_on:%d/%m/%Y}")
+        log.done.append(f"ban hành {num(len(drafted))} kế hoạch cấp dưới ngày "
+                        f"{issued_on:%d/%m/%Y}")
     else:
-        log.reused.append("all sub-plans already issued")
+        log.reused.append("mọi kế hoạch cấp dưới đã ban hành")
     return len(drafted)
 
 
@@ -195,14 +236,15 @@ def simulate_units(
             counts["returned"] += 1
     if counts["on_time"] + counts["late"] == 0:
         log.reused.append(
-            f"{kind} {period} requests: {counts['missing']} still open (those units never "
-            "report in this demo); the rest were decided by an earlier run"
+            f"yêu cầu báo cáo {KIND_VI.get(str(kind), kind)} {period}: {num(counts['missing'])} "
+            "còn mở (các đơn vị này không nộp trong demo); số còn lại đã xử lý ở lần chạy trước"
         )
     else:
         log.done.append(
-            f"simulated {len(rows)} open {kind} {period} requests: {counts['on_time']} on time, "
-            f"{counts['late']} late, {counts['missing']} missing, "
-            f"{counts['returned']} returned and re-submitted"
+            f"mô phỏng {num(len(rows))} yêu cầu báo cáo {KIND_VI.get(str(kind), kind)} {period}: "
+            f"{num(counts['on_time'])} đúng hạn, {num(counts['late'])} muộn, "
+            f"{num(counts['missing'])} chưa nộp, {num(counts['returned'])} bị trả lại và nộp lại "
+            "(số liệu mô phỏng)"
         )
     return counts
 
@@ -221,16 +263,16 @@ def reorganise_year(plan_id: int, seed: int, log: DemoLog) -> None:
         session.commit()
     if moved.changed:
         log.done.append(
-            f"reorganised Hà Nội on {REORGANISED_ON:%d/%m/%Y}: {moved.units_ended} units ended, "
-            f"{moved.plans_cancelled} district and ward plans cancelled, {moved.moved} open "
-            f"requests moved to the new units, {moved.merged} merged, "
-            f"{moved.requests_created} created"
+            f"sắp xếp đơn vị hành chính Hà Nội ngày {REORGANISED_ON:%d/%m/%Y}: "
+            f"{num(moved.units_ended)} đơn vị kết thúc, {num(moved.plans_cancelled)} kế hoạch của "
+            f"quận, huyện, phường, xã bị huỷ, {num(moved.moved)} yêu cầu còn mở chuyển sang đơn "
+            f"vị mới, {num(moved.merged)} gộp, {num(moved.requests_created)} tạo mới"
         )
     else:
-        log.reused.append(f"Hà Nội already reorganised on {REORGANISED_ON:%d/%m/%Y}")
+        log.reused.append(f"Hà Nội đã sắp xếp đơn vị hành chính ngày {REORGANISED_ON:%d/%m/%Y}")
     cascaded = cascade_plan_flow(plan_id)  # what the hourly reconcile-cascades run does
     if cascaded.created:
-        log.done.append(f"reconcile cascade: {cascaded.created} commune and ward sub-plans")
+        log.done.append(f"đối soát phân cấp: {num(cascaded.created)} kế hoạch của xã, phường")
     with Session(engine, expire_on_commit=False) as session:
         issue_sub_plans(session, plan_id, log, issued_on=COMMUNE_PLANS_ON)
         session.commit()
@@ -262,22 +304,29 @@ def run_demo(*, seed: int = 2025, console: Console | None = None) -> Path:
 
 
 def _run_demo(*, seed: int, console: Console | None) -> Path:
+    from planflow.commands.officer import where
     from planflow.errors import PlanflowError
     from planflow.flows.plans import IssueSummary, cascade_plan_flow, issue_plan_flow
     from planflow.flows.reports import aggregate_period_flow
-    from planflow.flows.runtime import prefect_env_defaults
+    from planflow.flows.runtime import database_tag, prefect_env_defaults
     from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow
     from planflow.services import hierarchy
     from planflow.services.catalogue import load_indicators
 
     console = console or Console(width=120)
     prefect_env_defaults(quiet=True)
-    settings = get_settings()
+    out_dir = get_settings().data_dir / "demo" / database_tag()  # per database, never shared
+    os.environ.setdefault("PLANFLOW_OUTBOX_DIR", str(out_dir / "outbox"))
+    get_settings.cache_clear()
     engine = get_engine()
     create_schema(engine)
-    log = DemoLog()
-    console.rule("[bold]planflow demo: Hà Nội 2025, six-month report")
-    with Session(engine, expire_on_commit=False) as session:
+    log = DemoLog(reused=Printed(console, "[yellow]dùng lại[/]"),
+                  done=Printed(console, "[green]xong[/]    "))
+    console.rule("[bold]planflow demo: Hà Nội 2025, báo cáo 6 tháng và báo cáo năm")
+    console.print(f"Chạy {where()}; cơ sở dữ liệu {database_tag()}; tệp kết quả trong {out_dir}",
+                  soft_wrap=True)
+    with step(console, "Nạp cây đơn vị Hà Nội và kế hoạch"), \
+            Session(engine, expire_on_commit=False) as session:
         loaded = hierarchy.load_units(session=session, province="Hà Nội", tiers=3,
                                       demo_contacts=True)
         load_indicators(session=session)
@@ -286,39 +335,42 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
         plan_id, status = pk(plan), plan.status
     created = sum(loaded.created.values())
     (log.done if created else log.reused).append(
-        f"Hà Nội three-tier units: {created} created, {sum(loaded.existing.values())} existing"
+        f"cây đơn vị Hà Nội ba cấp: tạo mới {num(created)}, đã có "
+        f"{num(sum(loaded.existing.values()))}"
     )
-    console.print("starting Prefect (local mode) and issuing the city plan …")
-    if status == State.drafted:
-        issued = issue_plan_flow(plan_id, actor="Sở Lao động - Thương binh và Xã hội")
-        if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
-            raise PlanflowError(f"the city plan was not issued: {issued.message}")
-        log.done.append(f"issued the city plan: {issued.requests_issued} report requests, "
-                        f"{issued.sub_plans_created} sub-plans cascaded")
-    else:
-        again = cascade_plan_flow(plan_id)
-        log.reused.append(f"city plan already {status}; cascade re-run: {again.created} "
-                          f"created, {again.existing} existing")
-    with Session(engine, expire_on_commit=False) as session:
+    with step(console, "Khởi động Prefect, ban hành và phân cấp kế hoạch thành phố"):
+        if status == State.drafted:
+            issued = issue_plan_flow(plan_id, actor="Sở Lao động - Thương binh và Xã hội")
+            if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
+                raise PlanflowError(f"chưa ban hành được kế hoạch thành phố: {issued.message}")
+            log.done.append(f"ban hành kế hoạch thành phố: {num(issued.requests_issued)} yêu "
+                            f"cầu báo cáo, {num(issued.sub_plans_created)} kế hoạch cấp dưới")
+        else:
+            again = cascade_plan_flow(plan_id)
+            log.reused.append(f"kế hoạch thành phố đã {status}; phân cấp lại: tạo mới "
+                              f"{num(again.created)}, đã có {num(again.existing)}")
+    with step(console, "Ban hành kế hoạch cấp dưới, mô phỏng báo cáo 6 tháng của các đơn vị"), \
+            Session(engine, expire_on_commit=False) as session:
         issue_sub_plans(session, plan_id, log)
         session.commit()
         simulate_units(session, plan_id, seed, log)
         session.commit()
-    aggregate_period_flow(plan_id, ReportKind.six_month, PERIOD, actor="Sở Nội vụ")
-    reorganise_year(plan_id, seed, log)
-    sweep = daily_sweep_flow(now=SWEEP_AT, send=False)
-    clock = send_clock()
-    sent = dispatch_outbox_flow(now=clock)
-    log.done.append(f"daily sweep as of {SWEEP_AT:%d/%m/%Y %H:%M}: {sweep.overdue_total} overdue "
-                    f"requests, {sweep.messages_queued} reminder messages queued")
-    log.done.append(f"outbox sent at {clock.astimezone(LOCAL_TZ):%d/%m/%Y %H:%M} local: "
-                    f"{sent['sent']} sent, {sent['retried']} to retry, {sent['dead']} dead")
-    for line in log.reused:
-        console.print(f"[yellow]reused[/]  {line}")
-    for line in log.done:
-        console.print(f"[green]done[/]    {line}")
+    with step(console, f"Tổng hợp kỳ {PERIOD} từ phường lên thành phố"):
+        aggregate_period_flow(plan_id, ReportKind.six_month, PERIOD, actor="Sở Nội vụ")
+    log.done.append(f"tổng hợp kỳ {PERIOD}: phường → quận, huyện → thành phố")
+    with step(console, "Sắp xếp đơn vị hành chính 1/7/2025 và báo cáo năm"):
+        reorganise_year(plan_id, seed, log)
+    with step(console, f"Rà soát ngày {SWEEP_AT:%d/%m/%Y} và gửi thông báo"):
+        sweep = daily_sweep_flow(now=SWEEP_AT, send=False)
+        log.done.append(f"rà soát lúc {SWEEP_AT:%H:%M %d/%m/%Y}: {num(sweep.overdue_total)} "
+                        f"yêu cầu quá hạn, {num(sweep.messages_queued)} thông báo nhắc xếp hàng")
+        clock = send_clock()
+        sent = dispatch_outbox_flow(now=clock)
+    log.done.append(f"gửi thông báo lúc {clock.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}: đã gửi "
+                    f"{num(sent['sent'])}, thử lại sau {num(sent['retried'])}, "
+                    f"lỗi {num(sent['dead'])}")
     with Session(engine) as session:
-        return print_summary(session, plan_id, console, settings.data_dir)
+        return print_summary(session, plan_id, console, out_dir)
 
 
 def print_summary(session: Session, plan_id: int, console: Console, data_dir: Path) -> Path:
@@ -326,22 +378,23 @@ def print_summary(session: Session, plan_id: int, console: Console, data_dir: Pa
     from planflow.notifications.outbox import outbox_counts
 
     for kind, period, title in (
-        (ReportKind.six_month, PERIOD, "Six-month report 2025 (three tiers)"),
-        (ReportKind.annual, ANNUAL, "Annual report 2025 (two tiers since 1/7/2025)"),
+        (ReportKind.six_month, PERIOD, "Báo cáo 6 tháng năm 2025 (ba cấp)"),
+        (ReportKind.annual, ANNUAL, "Báo cáo năm 2025 (hai cấp từ 1/7/2025)"),
     ):
         print_period(session, plan_id, console, kind, period, title)
     counts = outbox_counts(session)
-    msg = Table(title="Messages the cycle generated (outbox, by kind/status)")
-    msg.add_column("kind/status")
-    msg.add_column("count", justify="right")
-    for key, n in sorted(counts.items()):
-        msg.add_row(key, str(n))
+    msg = Table(title="Thông báo chu trình đã tạo (hàng đợi gửi, theo loại/trạng thái)")
+    msg.add_column("loại/trạng thái")
+    msg.add_column("số lượng", justify="right")
+    for key, count in sorted(counts.items()):
+        msg.add_row(key, num(count))
     console.print(msg)
     path = write_compiled_report(session, plan_id, data_dir)
-    console.print(f"six-month: compiled report written to [bold]{path}[/]")
+    console.print(f"báo cáo 6 tháng: báo cáo tổng hợp đã ghi vào [bold]{path}[/]", soft_wrap=True)
     annual = write_compiled_report(session, plan_id, data_dir, ReportKind.annual, ANNUAL)
-    console.print(f"annual: compiled report written to [bold]{annual}[/]")
-    console.print(f"messages the file channel wrote: {get_settings().resolved_outbox_dir}")
+    console.print(f"báo cáo năm: báo cáo tổng hợp đã ghi vào [bold]{annual}[/]", soft_wrap=True)
+    console.print(f"thông báo kênh tệp đã ghi vào: {get_settings().resolved_outbox_dir}",
+                  soft_wrap=True)
     return path
 
 
@@ -349,6 +402,7 @@ def print_period(
     session: Session, plan_id: int, console: Console, kind: ReportKind, period: str, title: str
 ) -> None:
     """Completeness per compiling committee and the city's indicators for one period."""
+    from planflow.documents.writing.render_model import vn_number
     from planflow.services.aggregation import compiled_figures
 
     rows = session.exec(
@@ -357,9 +411,9 @@ def print_period(
         .where((Plan.id == plan_id) | ((Plan.root_id == plan_id) & (Plan.depth == 1)))
         .order_by(col(Plan.depth), col(OrgUnit.tiers).desc(), col(OrgUnit.code))
     ).all()
-    table = Table(title=f"{title}: completeness per committee")
-    for name in ("committee", "expected", "on time", "late", "missing", "rate"):
-        table.add_column(name, justify="left" if name == "committee" else "right")
+    table = Table(title=f"{title}: tình hình nộp theo UBND (số liệu mô phỏng)")
+    for name in ("UBND", "phải nộp", "đúng hạn", "muộn", "chưa nộp", "tỷ lệ đã nộp"):
+        table.add_column(name, justify="left" if name == "UBND" else "right")
     for plan, unit in rows:
         report, _ = compiled_figures(session, plan_id=pk(plan), kind=kind, period=period)
         c = report.completeness if report else {}
@@ -367,18 +421,20 @@ def print_period(
         if not expected:  # nothing was owed to it for this period (a commune, a merged ward)
             continue
         got = c.get("on_time", 0) + c.get("late", 0)
-        table.add_row(unit.label, str(expected), str(c.get("on_time", 0)), str(c.get("late", 0)),
-                      str(c.get("missing", 0)), f"{100 * got / expected:.0f}%")
+        table.add_row(unit.label, num(expected), num(c.get("on_time", 0)),
+                      num(c.get("late", 0)), num(c.get("missing", 0)),
+                      f"{vn_number(round(100 * got / expected, 2))} %")
     console.print(table)
     _, figures = compiled_figures(session, plan_id=plan_id, kind=kind, period=period)
-    fig = Table(title=f"{title}: Hà Nội compiled indicators against the 2025 targets "
-                "(Nghị quyết 28/NQ-CP)")
-    for name in ("code", "indicator", "female", "male", "total/num.", "value", "target", "status"):
-        fig.add_column(name, no_wrap=True, max_width=34 if name == "indicator" else None)
+    fig = Table(title=f"{title}: chỉ tiêu tổng hợp của Hà Nội so với chỉ tiêu 2025 "
+                "(Nghị quyết 28/NQ-CP; số liệu mô phỏng)")
+    for name in ("mã", "chỉ tiêu", "nữ", "nam", "tổng/tử số", "giá trị", "chỉ tiêu năm",
+                 "đánh giá"):
+        fig.add_column(name, no_wrap=True, max_width=34 if name == "chỉ tiêu" else None)
     for f in figures:
-        fig.add_row(f.code, f.name, *(str(v) if v is not None else "–" for v in (
-            f.female, f.male, f.total if f.kind != "ratio" else f.numerator, f.value, f.target)),
-            f.status)
+        fig.add_row(f.code, f.name, num(f.female), num(f.male),
+                    num(f.total if f.kind != "ratio" else f.numerator), vn_number(f.value),
+                    vn_number(f.target), STATUS_VI.get(f.status, f.status))
     console.print(fig)
 
 
@@ -394,5 +450,7 @@ def write_compiled_report(
 
     paths = write_report_set(
         session, plan_id=plan_id, kind=kind, period=period, folder=data_dir / "reports",
+        note="Số liệu mô phỏng: báo cáo này do planflow demo tạo từ số liệu ngẫu nhiên có gieo "
+        "hạt, không phải số liệu thật của các đơn vị.",
     )
     return paths[Format.docx]

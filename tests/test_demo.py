@@ -7,6 +7,7 @@ its own local Prefect server, as it does for a user.
 from __future__ import annotations
 
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -79,8 +80,13 @@ def test_demo_twice_delivers_real_mail_once(engine, tmp_path: Path) -> None:
     assert len(delivered) > 1000
     assert all(line.endswith("@demo.planflow.test") for line in delivered)
     assert len(received.read_text().splitlines()) == len(delivered)  # nothing sent twice
-    assert "done    imported hanoi-2025-KH-UBND-draft.txt" in first.stdout
-    assert "compiled report written to" in first.stdout
-    for line in ("reused  plan", "reused  Hà Nội three-tier units", "0 sent"):
+    assert "xong     nhập hanoi-2025-KH-UBND-draft.txt" in first.stdout
+    assert "Chạy ở chế độ cục bộ" in first.stdout
+    report = next(line for line in first.stdout.splitlines() if "báo cáo tổng hợp" in line)
+    folder = Path(report.split("đã ghi vào ", 1)[1].strip()).parent
+    assert folder.parent.parent.name == "demo"  # output files per database: demo/<db>-<hash>
+    assert re.fullmatch(r"[a-z0-9-]+-[0-9a-f]{6}", folder.parent.name)
+    assert "Số liệu mô phỏng" in next(folder.glob("*.md")).read_text(encoding="utf-8")
+    for line in ("dùng lại kế hoạch", "dùng lại cây đơn vị Hà Nội ba cấp", "đã gửi 0"):
         assert line in second.stdout
     assert "Traceback" not in first.stderr + second.stderr

@@ -140,12 +140,17 @@ def write_report(
 
 
 def write_report_set(
-    session: Session, *, plan_id: int, kind: ReportKind, period: str, folder: Path
+    session: Session, *, plan_id: int, kind: ReportKind, period: str, folder: Path,
+    note: str | None = None,
 ) -> dict[Format, Path]:
-    """The compiled report as .docx, .html and .md side by side in ``folder``."""
+    """The compiled report as .docx, .html and .md side by side in ``folder``; ``note`` is
+    printed above its body (the demo labels its simulated figures so)."""
+    from planflow.documents.writing.render_model import Para
     from planflow.documents.writing.render_report import report_document
 
     doc = report_document(session, plan_id, kind, period)
+    if note:
+        doc.body.insert(0, Para("note", note))
     return {fmt: _write(doc, fmt, None, folder) for fmt in Format}
 
 
