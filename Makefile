@@ -3,7 +3,7 @@ VENV   ?= .venv
 PYTHON ?= python3
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test faults lint bench clean
 
 $(STAMP): pyproject.toml
 	@test -x $(VENV)/bin/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,11 @@ lint: $(STAMP)
 	$(VENV)/bin/mypy
 
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q
+	$(VENV)/bin/python -m pytest -q -m "not faults"
+
+# the fault suite (races, dropped connections, kills, hostile files): `.ci/run` runs it apart
+faults: $(STAMP)
+	$(VENV)/bin/python -m pytest -q -m faults
 
 bench: $(STAMP)
 	$(VENV)/bin/python -m benchmarks

@@ -57,11 +57,39 @@ class ValidationFailed(PlanflowError):
     """Input that breaks a rule; the message names the field and the rule."""
 
 
+def is_connection_error(exc: BaseException) -> bool:
+    """A database error worth retrying on a new connection: the connection dropped (server
+    restarted, backend terminated, network cut) or the database was busy."""
+    from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+
+    if isinstance(exc, DBAPIError) and exc.connection_invalidated:
+        return True
+    return isinstance(exc, OperationalError | InterfaceError)
+
+
+def database_problem(exc: BaseException) -> str:
+    """One Vietnamese line for an officer about a database error: what kind, and the driver's
+    first line (never the SQL statement nor its parameters)."""
+    from sqlalchemy.exc import DBAPIError, IntegrityError
+
+    orig = exc.orig if isinstance(exc, DBAPIError) and exc.orig is not None else exc
+    first = (str(orig).strip().splitlines() or [type(orig).__name__])[0][:200]
+    if is_connection_error(exc):
+        return f"mất kết nối hoặc cơ sở dữ liệu đang bận, hãy chạy lại lệnh ({first})"
+    if isinstance(exc, IntegrityError):
+        return f"dữ liệu đã có hoặc trái ràng buộc, không thay đổi gì ({first})"
+    return f"lỗi cơ sở dữ liệu, không thay đổi gì ({type(orig).__name__}: {first})"
+
+
 def one_line(exc: BaseException) -> str:
     """The single line a user sees for ``exc`` (no traceback)."""
     if isinstance(exc, PlanflowError):
         text = " ".join(str(exc).split())
         return f"error: {text}"
+    from sqlalchemy.exc import SQLAlchemyError
+
+    if isinstance(exc, SQLAlchemyError):  # never the SQL and its parameters
+        return f"error: {database_problem(exc)}"
     text = " ".join(str(exc).split())
     detail = f": {text}" if text else ""
     return (

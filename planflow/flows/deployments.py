@@ -26,6 +26,9 @@ from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow, retry_d
 TIMEZONE = "Asia/Ho_Chi_Minh"
 DAILY_SWEEP_CRON = "30 7 * * *"  # 07:30 local, after the 07:00 start of the send window
 RECONCILE_CRON = "0 * * * *"  # hourly: the tree fills level by level without an operator
+# every 5 minutes inside the send window, so a message held back by a dropped connection or
+# a backoff goes out the same morning, not the next day at the sweep
+DISPATCH_CRON = "*/5 7-19 * * *"
 WORK_POOL = "planflow"
 
 
@@ -57,7 +60,9 @@ SPECS = (
     Spec(return_report_flow, "tra-lai-bao-cao", "Trả lại báo cáo để đơn vị sửa, nêu lý do"),
     Spec(aggregate_period_flow, "tong-hop-ky-bao-cao",
          "Tổng hợp một kỳ báo cáo từ dưới lên: tình hình nộp và số liệu so với chỉ tiêu"),
-    Spec(dispatch_outbox_flow, "gui-thong-bao", "Gửi các thông báo đến hạn gửi"),
+    Spec(dispatch_outbox_flow, "gui-thong-bao",
+         "Gửi các thông báo đến hạn gửi, 5 phút một lần trong giờ gửi (7:00–20:00)",
+         DISPATCH_CRON),
     Spec(retry_dead_flow, "gui-lai-thong-bao-loi",
          "Đưa các thông báo gửi lỗi quá số lần trở lại hàng đợi và gửi lại"),
 )
@@ -68,7 +73,7 @@ ZOMBIE_AFTER_SECONDS = 90  # ... and is marked crashed when it has not for this 
 
 
 def deployments(*, for_workers: bool = False) -> list:
-    """The RunnerDeployments, two on a schedule. ``for_workers``: a worker loads each flow
+    """The RunnerDeployments, three on a schedule. ``for_workers``: a worker loads each flow
     from the installed package (``planflow.flows.plans.issue_plan_flow``), not a file, and
     its runs send heartbeats so that a run whose worker died is marked crashed."""
     from prefect.schedules import Cron

@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Literal, cast
 
-from prefect import flow, get_run_logger, pause_flow_run, task
+from prefect import flow, get_run_logger, pause_flow_run
 from prefect.artifacts import create_markdown_artifact, create_table_artifact
-from prefect.cache_policies import NONE
 from prefect.input import RunInput
 from prefect.states import Failed, State
 from pydantic import BaseModel, Field
@@ -25,7 +24,8 @@ from planflow.flows.runtime import (
     run_parameter,
     unit_of_work,
 )
-from planflow.models import OrgUnit
+from planflow.models import OrgUnit, Plan
+from planflow.models import State as PlanState
 from planflow.services import cancel as cancel_service
 from planflow.services import cascade as cascade_service
 from planflow.services import plans as plan_service
@@ -113,7 +113,7 @@ def _prepare(plan_id: int, details: dict) -> dict:
         }
 
 
-@task(cache_policy=NONE)
+@db_task
 def branches_of(plan_id: int) -> list[tuple[int, int]]:
     """The child committees of the plan's issuer, each with the number of units below it."""
     with unit_of_work() as session:
@@ -197,6 +197,9 @@ def issue_plan_flow(
         cascade: Phân cấp ngay sau khi ban hành
     """
     logger = get_run_logger()
+    resumed = _finish_if_issued(plan_id, cascade)
+    if resumed is not None:  # a run that died after issuing: finish its cascade
+        return resumed
     details = {"number": number, "issued_on": issued_on, "signer_name": signer,
                "signer_title": signer_title}
     try:
@@ -249,6 +252,25 @@ def issue_plan_flow(
         description=f"Ban hành {name}",
     )
     return summary
+
+
+def _finish_if_issued(plan_id: int, cascade: bool) -> IssueSummary | None:
+    """For a plan already issued (a run killed after its issue committed, or run twice):
+    cascade what is missing and say so, instead of refusing to issue it again."""
+    with unit_of_work() as session:
+        plan = session.get(Plan, plan_id)
+        live = (PlanState.issued, PlanState.acknowledged, PlanState.submitted)
+        if plan is None or plan.status not in live:
+            return None
+        name = plan.number
+    created = cascade_plan_flow(plan_id).created if cascade else 0
+    create_markdown_artifact(
+        key=artifact_key("ban-hanh", plan_id),
+        markdown=f"**{name} đã ban hành trước đó**: không ban hành lại; phân cấp hoàn tất, "
+        f"{vn_int(created)} dự thảo kế hoạch cấp dưới mới được tạo.",
+        description=f"Ban hành {name}",
+    )
+    return IssueSummary(plan_id=plan_id, number=name, issued=True, sub_plans_created=created)
 
 
 @db_task
@@ -361,7 +383,7 @@ def cancel_plan_flow(plan_id: int, reason: str, actor: str = "operator") -> Canc
     return summary
 
 
-@task(cache_policy=NONE)
+@db_task
 def plans_needing_cascade() -> list[int]:
     """Live plans with a child committee that has no sub-plan yet."""
     with unit_of_work() as session:

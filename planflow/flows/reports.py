@@ -5,9 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from prefect import flow, task
+from prefect import flow
 from prefect.artifacts import create_table_artifact
-from prefect.cache_policies import NONE
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
@@ -117,7 +116,7 @@ def return_report_flow(request_id: int, reason: str, actor: str) -> str:
         return row.status
 
 
-@task(cache_policy=NONE)
+@db_task
 def child_plans(plan_id: int) -> list[int]:
     with unit_of_work() as session:
         return stored_ids(

@@ -12,7 +12,6 @@ from typing import Any, ParamSpec, TypeVar
 from prefect import Task, task
 from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import State, TaskRun
-from sqlalchemy.exc import OperationalError
 from sqlmodel import Session
 
 T = TypeVar("T")
@@ -75,25 +74,26 @@ def by_weight(items: Sequence[tuple[T, int]], limit: int) -> list[list[T]]:
 
 def retry_on_database_busy(task: Task[..., Any], task_run: TaskRun, state: State[Any]) -> bool:
     """Retry a database task only when the database was busy or the connection dropped."""
+    from planflow.errors import is_connection_error
+
     try:
         state.result()
-    except OperationalError:
-        return True
-    except Exception:
-        return False
+    except Exception as exc:
+        return is_connection_error(exc)
     return False
 
 
 def db_task(fn: Callable[P, R]) -> Task[P, R]:
     """A Prefect task that owns one database transaction (``unit_of_work`` inside it).
 
-    No result cache (a re-run must read the database again); two retries, two seconds apart,
-    only when the database was busy or the connection dropped.
+    No result cache (a re-run must read the database again); three retries (1, 5, 15 s) on a
+    new connection, only when the database was busy or the connection dropped. Every database
+    task is safe to run again, the read-only ones too.
     """
     return task(
         cache_policy=NONE,
-        retries=2,
-        retry_delay_seconds=2,
+        retries=3,
+        retry_delay_seconds=[1, 5, 15],
         retry_condition_fn=retry_on_database_busy,
     )(fn)
 

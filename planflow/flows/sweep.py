@@ -65,7 +65,7 @@ def send_outbox(now: datetime | None) -> dict:
             "quiet": result.quiet}
 
 
-@task(cache_policy=NONE)
+@db_task
 def operator_view(limit: int = 200) -> tuple[list[dict], list[dict]]:
     """Overdue requests by unit, and messages that died, for the sweep's artifacts."""
     from planflow.notifications.outbox import dead_messages
@@ -115,7 +115,7 @@ def dispatch_outbox_flow(now: datetime | None = None) -> dict:
     return send_outbox(now)
 
 
-@task(cache_policy=NONE)
+@db_task
 def requeue_dead() -> int:
     from planflow.notifications.outbox import retry_dead
 

@@ -10,15 +10,18 @@ from __future__ import annotations
 
 import random
 import threading
+import time as clock_time
 from collections import Counter
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta
+from typing import Any, TypeVar
 
 from sqlalchemy import or_, select, update
 from sqlalchemy.engine import Engine
 
+from planflow.errors import is_connection_error
 from planflow.models.base import table_of
 from planflow.models.outbox import OutboxMessage, OutboxStatus
 from planflow.models.time import LOCAL_TZ, as_utc, utcnow
@@ -33,6 +36,7 @@ ERROR_LIMIT = 500  # characters of last_error kept
 
 OUTBOX = table_of(OutboxMessage)
 T = OUTBOX.c
+R = TypeVar("R")
 
 
 @dataclass
@@ -45,6 +49,7 @@ class DispatchResult:
     dead: int = 0
     buried: int = 0  # claimed earlier, never confirmed, out of attempts: moved to dead
     quiet: bool = False  # stopped (or never started) because the send window is closed
+    unrecorded: int = 0  # outcome not written: the database stayed unreachable (lease holds)
     sent_by_channel: Counter[str] = field(default_factory=Counter)
 
 
@@ -60,6 +65,23 @@ def backoff_delay(
     """Exponential backoff with jitter: between half and all of ``min(cap, base · 2^(n-1))``."""
     ceiling = min(cap, base * (2 ** max(attempts - 1, 0)))
     return ceiling / 2 + (ceiling / 2) * rng()
+
+
+RECONNECT_DELAYS = (0.2, 0.5, 1.0, 2.0, 4.0)  # seconds between tries on a lost connection
+
+
+def _reconnecting(fn: Callable[..., R], *args: Any, **kwargs: Any) -> R:
+    """``fn`` retried on a new connection when the database connection dropped or the
+    database was busy; any other error, or the last one, goes up."""
+    for delay in RECONNECT_DELAYS:
+        try:
+            return fn(*args, **kwargs)
+        except Exception as exc:
+            if not is_connection_error(exc):
+                raise
+            log.warning("database connection lost (%s); retrying", type(exc).__name__)
+            clock_time.sleep(delay)
+    return fn(*args, **kwargs)
 
 
 def _claim(
@@ -181,7 +203,10 @@ class _Sender:
                 raise
             return self.fail(message, attempts, exc)
         sent = {"provider_id": (provider_id or "")[:255], "sent_at": self.clock()}
-        _record(self.engine, message.id, attempts, OutboxStatus.sent, last_error=None, **sent)
+        _reconnecting(
+            _record, self.engine, message.id, attempts, OutboxStatus.sent, last_error=None,
+            **sent,
+        )
         return "sent"
 
     def fail(self, message: Outgoing, attempts: int, exc: Exception) -> str:
@@ -194,13 +219,16 @@ class _Sender:
         what = f"outbox {message.id} ({message.kind} via {message.channel})"
         if isinstance(exc, PermanentSendError) or attempts >= self.max_attempts:
             log.warning("%s dead after %d attempt(s): %s", what, attempts, error)
-            _record(self.engine, message.id, attempts, OutboxStatus.dead, last_error=error)
+            _reconnecting(
+                _record, self.engine, message.id, attempts, OutboxStatus.dead, last_error=error
+            )
             return "dead"
         delay = backoff_delay(attempts, base=self.backoff_base, cap=self.backoff_cap)
         log.info(
             "%s attempt %d failed, retry in %ds: %s", what, attempts, delay.total_seconds(), error
         )
-        _record(
+        _reconnecting(
+            _record,
             self.engine,
             message.id,
             attempts,
@@ -231,7 +259,7 @@ def dispatch_due(
     clock: Callable[[], datetime] = (lambda: as_utc(now)) if now is not None else utcnow
     sender = _Sender(engine, channels, clock, max_attempts, backoff_base, backoff_cap)
     result = DispatchResult()
-    result.buried = _bury_exhausted(engine, now=clock(), max_attempts=max_attempts)
+    result.buried = _reconnecting(_bury_exhausted, engine, now=clock(), max_attempts=max_attempts)
     result.dead += result.buried
     names = sorted(channels)
     pool = ThreadPoolExecutor(max_workers=max(1, concurrency), thread_name_prefix="outbox")
@@ -241,7 +269,8 @@ def dispatch_due(
             if not in_send_window(moment):
                 result.quiet = True
                 break
-            batch = _claim(
+            batch = _reconnecting(
+                _claim,
                 engine,
                 channels=names,
                 now=moment,
@@ -254,7 +283,17 @@ def dispatch_due(
             result.claimed += len(batch)
             futures = [(m, pool.submit(sender.deliver, m, n)) for m, n in batch]
             for message, future in futures:
-                outcome = future.result()
+                try:
+                    outcome = future.result()
+                except Exception as exc:
+                    if not is_connection_error(exc):
+                        raise
+                    # its outcome could not be written: the lease keeps it from others until
+                    # it expires; the rest of the batch and the next batches go on
+                    log.error("outbox %s: outcome not recorded, database unreachable (%s)",
+                              message.id, type(exc).__name__)
+                    result.unrecorded += 1
+                    continue
                 if outcome == "sent":
                     result.sent += 1
                     result.sent_by_channel[message.channel] += 1

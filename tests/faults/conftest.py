@@ -62,3 +62,75 @@ def tree(session: Session) -> Tree:
     built = build_tree(session)
     session.commit()
     return built
+
+
+# --- dropped connections ------------------------------------------------------------------
+
+
+class ConnectionKiller:
+    """Drops the database connection of the next statement that matches ``pattern``.
+
+    PostgreSQL: the real thing, ``pg_terminate_backend`` of that connection's server process
+    from another connection, waiting until it is gone. SQLite has no server to lose: the
+    statement fails with the ``OperationalError`` SQLite gives for a busy database instead.
+    """
+
+    def __init__(self, engine, pattern: str, times: int = 1):
+        from sqlalchemy import event
+
+        self.engine, self.pattern, self.left, self.fired = engine, pattern, times, 0
+        self.admin = None
+        if engine.dialect.name == "postgresql":
+            from sqlalchemy import create_engine
+
+            self.admin = create_engine(engine.url.render_as_string(hide_password=False))
+        event.listen(engine, "before_cursor_execute", self._maybe_drop)
+
+    def _maybe_drop(self, conn, cursor, statement, parameters, context, executemany) -> None:
+        if self.left <= 0 or self.pattern not in statement:
+            return
+        self.left -= 1
+        self.fired += 1
+        if self.admin is None:
+            import sqlite3
+
+            from sqlalchemy.exc import OperationalError
+
+            raise OperationalError(statement, parameters, sqlite3.OperationalError(
+                "database is locked"))
+        from sqlalchemy import text
+
+        pid = conn.connection.dbapi_connection.info.backend_pid
+        with self.admin.begin() as admin:
+            assert admin.execute(text("SELECT pg_terminate_backend(:pid, 5000)"),
+                                 {"pid": pid}).scalar()
+
+    def close(self) -> None:
+        from sqlalchemy import event
+
+        event.remove(self.engine, "before_cursor_execute", self._maybe_drop)
+        if self.admin is not None:
+            self.admin.dispose()
+
+
+@pytest.fixture
+def kill_connection():
+    """``kill_connection(engine, "INSERT INTO plan")`` arms a ConnectionKiller."""
+    made: list[ConnectionKiller] = []
+
+    def arm(engine, pattern: str, times: int = 1) -> ConnectionKiller:
+        made.append(ConnectionKiller(engine, pattern, times))
+        return made[-1]
+
+    yield arm
+    for killer in made:
+        killer.close()
+
+
+@pytest.fixture(scope="session")
+def prefect_server():
+    """Prefect's test server, entered only by the fault tests that run flows."""
+    from prefect.testing.utilities import prefect_test_harness
+
+    with prefect_test_harness(server_startup_timeout=120):
+        yield

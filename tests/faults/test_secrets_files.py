@@ -186,3 +186,22 @@ def test_default_form_name_is_sanitised_and_private(session, tree, tmp_path):
     assert _mode(path) == 0o600
     with pytest.raises(OutputRefused, match="--force"):
         write_form(session, request_id=request.id, out=path)
+
+
+def test_a_database_error_is_one_line_without_sql(engine):
+    from sqlalchemy.exc import IntegrityError as Integrity
+    from sqlalchemy.exc import OperationalError
+
+    from planflow.errors import database_problem, one_line
+
+    with Session(engine) as session, pytest.raises(Integrity) as raised:
+        for _ in range(2):
+            session.add(ZaloToken(app_id="dup", access_token=ACCESS, refresh_token=REFRESH,
+                                  rotations=0, updated_at=utcnow()))
+            session.flush()
+    line = one_line(raised.value)
+    assert "\n" not in line and "INSERT" not in line and ACCESS not in line
+    assert line.startswith("error: dữ liệu đã có")
+    dropped = OperationalError("SELECT 1", {}, Exception("server closed the connection\nmore"))
+    assert database_problem(dropped).startswith("mất kết nối")
+    assert "\n" not in database_problem(dropped)
