@@ -9,7 +9,8 @@ as it is, anything else as a bug that points to ``--debug``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field as dataclass_field
+from typing import Any
 
 
 @dataclass(frozen=True)
@@ -21,6 +22,11 @@ class Problem:
     rule: str
     value: object = None
     cell: str | None = None
+    # for forms that show each problem beside its input (the units' portal): a rule id, the
+    # input it belongs to when more precise than ``field``, and the figures it saw
+    code: str | None = None
+    at: str | None = None
+    facts: dict[str, Any] = dataclass_field(default_factory=dict, compare=False)
 
     def __str__(self) -> str:
         where = f"{self.field} (ô {self.cell})" if self.cell else self.field

@@ -35,7 +35,6 @@ class Settings(BaseSettings):
     # notifications (issue 4): channel names and transport settings
     channels: str = "file"
     outbox_dir: Path | None = None
-    public_base_url: str = "http://localhost:4200"
     smtp_host: str = "localhost"
     smtp_port: int = 25
     smtp_security: Literal["none", "starttls", "ssl"] = "none"
@@ -57,6 +56,12 @@ class Settings(BaseSettings):
     zalo_access_token_block: str | None = None
     zalo_refresh_token_block: str | None = None
     zalo_timeout: float = 10.0
+    # the units' portal (issue 8): the base of every link in every message, and its links
+    public_url: str = "http://127.0.0.1:8080"
+    link_days: int = Field(default=120, ge=1, le=3650)
+    session_secret: SecretStr | None = None
+    portal_failed_links_per_minute: int = Field(default=10, ge=1, le=10_000)
+    portal_bench_floor: bool = False
     # reminders (issue 4): working days before the deadline, then overdue and escalation after it
     reminder_days_before: str = "7,3,1"
     overdue_after_days: int = Field(default=1, ge=1, le=30)
@@ -100,6 +105,11 @@ class Settings(BaseSettings):
     def channel_names(self) -> list[str]:
         """``PLANFLOW_CHANNELS`` split into names, in order, without blanks."""
         return [c.strip() for c in self.channels.split(",") if c.strip()]
+
+    @property
+    def public_https(self) -> bool:
+        """True when the portal is reached over https (its cookies are then Secure)."""
+        return self.public_url.strip().lower().startswith("https://")
 
     @property
     def resolved_outbox_dir(self) -> Path:

@@ -1,5 +1,6 @@
 """SQLModel tables, one aggregate per module; no business rules here."""
 
+from planflow.models.access import AccessLink, UnitDocument
 from planflow.models.audit import TransitionLog
 from planflow.models.enums import (
     IndicatorKind,
@@ -23,6 +24,7 @@ from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection
 from planflow.models.report import Indicator, IndicatorValue, Report, ReportRequest
 
 __all__ = [
+    "AccessLink",
     "Assignment",
     "Indicator",
     "IndicatorKind",
@@ -43,6 +45,7 @@ __all__ = [
     "Role",
     "State",
     "TransitionLog",
+    "UnitDocument",
     "UnitKind",
     "UnitSuccessor",
     "ZaloToken",

@@ -26,3 +26,6 @@ class TransitionLog(SQLModel, table=True):
                                  description="who approved or refused (approval gate)")
     comment: str | None = Field(default=None, sa_type=Text, description="the approver's comment")
     at: datetime = Field(default_factory=utcnow)
+    link_id: int | None = Field(
+        default=None, description="the access link of a change made through the units' portal"
+    )

@@ -6,9 +6,12 @@ from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
+from sqlmodel import Session
+
 from planflow.config.settings import get_settings
 from planflow.models import OrgUnit, Plan, ReportKind, Role
 from planflow.models.outbox import MessageKind
+from planflow.notifications import links
 from planflow.notifications.outbox import Draft, make_key
 from planflow.notifications.phones import normalise_phone
 from planflow.notifications.render import fit_text, render, zns_params
@@ -47,11 +50,6 @@ def plan_ref(plan: Plan, issuer: OrgUnit) -> str:
     return f"{plan_doc(plan)} của {issuer.label}"
 
 
-def link(path: str) -> str:
-    """An absolute link into the planflow web interface."""
-    return get_settings().public_base_url.rstrip("/") + path
-
-
 def addresses(unit: OrgUnit, channel: str) -> list[str]:
     """Where ``channel`` reaches ``unit``: its e-mails, Zalo user ids or phones, de-duplicated."""
     if channel == "file":
@@ -69,6 +67,7 @@ def addresses(unit: OrgUnit, channel: str) -> list[str]:
 
 
 def drafts_for_unit(
+    session: Session,
     unit: OrgUnit,
     *,
     kind: MessageKind,
@@ -78,11 +77,14 @@ def drafts_for_unit(
     path: str,
     deadline: date | None = None,
 ) -> list[Draft]:
-    """Render ``kind`` for ``unit`` once; one draft per channel and address, keyed by ``about``."""
+    """Render ``kind`` for ``unit`` once; one draft per channel and address, keyed by ``about``.
+
+    The message carries a fresh access link to the units' portal, landing on ``path``."""
     targets = [(c, a) for c in channels for a in addresses(unit, c)]
     if not targets:
         return []
-    url = link(path)
+    _, token = links.mint(session, unit.id)  # type: ignore[arg-type]
+    url = links.portal_url(token, path)
     rendered = render(kind, {"recipient": unit.label, "link": url, **context})
     drafts = []
     for channel, address in targets:

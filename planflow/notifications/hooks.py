@@ -98,6 +98,7 @@ def notify_plan_issued(
             "deadlines": deadlines,
         }
         drafts += drafts_for_unit(
+            session,
             unit,
             kind=MessageKind.plan_issued,
             about=f"plan_issued:p{plan.id}v{plan.version}:u{unit.id}",
@@ -133,6 +134,7 @@ def notify_report_requested(
     request = _get(session, ReportRequest, request_id)
     unit, context = _request_context(session, request)
     drafts = drafts_for_unit(
+        session,
         unit,
         kind=MessageKind.report_requested,
         about=f"report_requested:r{request.id}",
@@ -151,6 +153,7 @@ def notify_returned(
     request = _get(session, ReportRequest, request_id)
     unit, context = _request_context(session, request)
     drafts = drafts_for_unit(
+        session,
         unit,
         kind=MessageKind.returned,
         about=f"returned:r{request.id}v{request.version}",

@@ -215,6 +215,7 @@ def plan_reminders(
         unit = units[target_id]
         kind, about, context, path = _message_for(unit, unit_items, describe, today)
         unit_drafts = drafts_for_unit(
+            session,
             unit,
             kind=kind,
             about=about,
@@ -275,7 +276,7 @@ def _message_for(unit: OrgUnit, unit_items: list[Item], describe, today: date):
         else:
             about = f"escalation:u{unit.id}:{today.isoformat()}"
         context = {"verb": verb, "items": rows, "today": today}
-        return MessageKind.escalation, about, context, f"/units/{unit.id}/overdue"
+        return MessageKind.escalation, about, context, "/"
     sections = []
     for section, title in SECTIONS.items():
         lines = [
@@ -290,7 +291,7 @@ def _message_for(unit: OrgUnit, unit_items: list[Item], describe, today: date):
         MessageKind.digest,
         f"digest:u{unit.id}:{today.isoformat()}",
         context,
-        f"/units/{unit.id}/due",
+        "/",
     )
 
 

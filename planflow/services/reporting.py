@@ -27,6 +27,7 @@ from planflow.models import (
 from planflow.models.base import pk
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators
+from planflow.errors import Problem
 from planflow.states import IllegalTransition, NotFound, ValidationFailed, fire
 
 FIELDS: dict[IndicatorKind, tuple[str, ...]] = {
@@ -64,39 +65,75 @@ def _dotted(value: int) -> str:
     return f"{value:,}".replace(",", ".")
 
 
+def _problem(
+    at: str,
+    code: str,
+    message: str,
+    facts: dict[str, Any] | None = None,
+    *,
+    named_as: str | None = None,
+) -> Problem:
+    """A broken rule at input ``at``; the one-line message names ``named_as`` when given."""
+    facts = dict(facts or {})
+    return Problem(
+        field=named_as or at,
+        rule=message,
+        value=facts.get("value"),
+        code=code,
+        at=at,
+        facts=facts,
+    )
+
+
 def validate_figures(
     figures: Figures, catalogue: Mapping[str, Indicator]
-) -> tuple[list[CleanValue], list[str]]:
+) -> tuple[list[CleanValue], list[Problem]]:
     """Check submitted figures against the catalogue; returns the clean values and the problems."""
     clean: list[CleanValue] = []
-    problems: list[str] = []
+    problems: list[Problem] = []
     for code, raw in figures.items():
         where = f"figures.{code}"
         indicator = catalogue.get(code)
         if indicator is None:
-            problems.append(f"{where}: unknown indicator code")
-            continue
-        if not isinstance(raw, Mapping):
-            problems.append(f"{where}: expected fields {', '.join(FIELDS[indicator.kind])}")
+            problems.append(_problem(where, "unknown_indicator", "unknown indicator code"))
             continue
         allowed = FIELDS[IndicatorKind(indicator.kind)]
+        if not isinstance(raw, Mapping):
+            problems.append(_problem(where, "not_fields", f"expected fields {', '.join(allowed)}"))
+            continue
         values: dict[str, int | None] = {}
         for key, value in raw.items():
+            at = f"{where}.{key}"
             if key not in allowed:
                 problems.append(
-                    f"{where}.{key}: not a field of this {indicator.kind} indicator "
-                    f"(expected {', '.join(allowed)})"
+                    _problem(
+                        at,
+                        "not_a_field",
+                        f"not a field of this {indicator.kind} indicator "
+                        f"(expected {', '.join(allowed)})",
+                    )
                 )
             elif value is None:
                 values[key] = None
             elif isinstance(value, bool) or not isinstance(value, int):
-                problems.append(f"{where}.{key}: must be a whole number, got {value!r}")
+                problems.append(
+                    _problem(
+                        at, "not_whole", f"must be a whole number, got {value!r}", {"value": value}
+                    )
+                )
             elif value < 0:
-                problems.append(f"{where}.{key}: must not be negative, got {value}")
+                problems.append(
+                    _problem(at, "negative", f"must not be negative, got {value}", {"value": value})
+                )
             elif value > (ceiling := maximum_of(indicator)):
                 problems.append(
-                    f"{where}.{key}: {_dotted(value)} vượt mức tối đa {_dotted(ceiling)} "
-                    f"{indicator.unit} của chỉ tiêu (danh mục chỉ tiêu)".replace("  ", " ")
+                    _problem(
+                        at,
+                        "above_maximum",
+                        f"{_dotted(value)} vượt mức tối đa {_dotted(ceiling)} "
+                        f"{indicator.unit} của chỉ tiêu (danh mục chỉ tiêu)".replace("  ", " "),
+                        {"value": value, "maximum": ceiling, "unit": indicator.unit},
+                    )
                 )
             else:
                 values[key] = value
@@ -115,21 +152,52 @@ def validate_figures(
     return clean, problems
 
 
-def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> list[str]:
+def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> list[Problem]:
     male, female, total = v.get("male"), v.get("female"), v.get("total")
     num, den = v.get("numerator"), v.get("denominator")
     if indicator.kind == IndicatorKind.by_sex:
         if (male is None) != (female is None):
-            return [f"{where}: give both male and female, or neither"]
+            missing = "male" if male is None else "female"
+            return [
+                _problem(f"{where}.{missing}", "pair_sex", "give both male and female, or neither")
+            ]
         if total is not None and male is None:
-            return [f"{where}: total {total} given without male and female"]
+            return [
+                _problem(
+                    f"{where}.total",
+                    "total_without_parts",
+                    f"total {total} given without male and female",
+                    {"total": total},
+                )
+            ]
         if male is not None and female is not None and total is not None and male + female != total:
-            return [f"{where}: female {female} + male {male} = {female + male}, not total {total}"]
+            return [
+                _problem(
+                    f"{where}.total",
+                    "sum_mismatch",
+                    f"female {female} + male {male} = {female + male}, not total {total}",
+                    {"male": male, "female": female, "total": total},
+                )
+            ]
     if indicator.kind == IndicatorKind.ratio:
         if (num is None) != (den is None):
-            return [f"{where}: give both numerator and denominator, or neither"]
+            missing = "numerator" if num is None else "denominator"
+            return [
+                _problem(
+                    f"{where}.{missing}",
+                    "pair_ratio",
+                    "give both numerator and denominator, or neither",
+                )
+            ]
         if indicator.bounded and num is not None and den is not None and num > den:
-            return [f"{where}.numerator: {num} exceeds denominator {den}"]
+            return [
+                _problem(
+                    f"{where}.numerator",
+                    "num_exceeds_den",
+                    f"{num} exceeds denominator {den}",
+                    {"numerator": num, "denominator": den},
+                )
+            ]
     return []
 
 
@@ -170,20 +238,32 @@ def submit_report(
         raise IllegalTransition(
             f"yêu cầu báo cáo {request_id} đã bị hủy cùng kế hoạch: không nhận báo cáo"
         )
-    problems: list[str] = []
+    problems: list[Problem] = []
     if unit_code is not None:
         unit = session.get(OrgUnit, row.unit_id)
         if unit is None or unit.code != unit_code:
             problems.append(
-                f"unit: '{unit_code}' does not match the request's unit "
-                f"'{unit.code if unit else row.unit_id}'"
+                _problem(
+                    "unit",
+                    "unit_mismatch",
+                    f"'{unit_code}' does not match the request's unit "
+                    f"'{unit.code if unit else row.unit_id}'",
+                )
             )
     if period is not None and period != row.period:
-        problems.append(f"period: '{period}' does not match the request's period '{row.period}'")
+        problems.append(
+            _problem(
+                "period",
+                "period_mismatch",
+                f"'{period}' does not match the request's period '{row.period}'",
+            )
+        )
     clean, figure_problems = validate_figures(figures, indicators(session))
     problems.extend(figure_problems)
     if problems:
-        raise ValidationFailed(f"report request {request_id}: " + "; ".join(problems))
+        raise ValidationFailed(
+            f"report request {request_id}: " + "; ".join(str(p) for p in problems), problems
+        )
     fire(session, row, "submit", actor=actor, at=at, content_checked=True)
     report = session.exec(select(Report).where(Report.request_id == row.id)).first()
     if report is None:

@@ -7,7 +7,9 @@ sessions cannot both move the same row) and the audit row, in the caller's trans
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import cache
@@ -26,6 +28,18 @@ from planflow.states.errors import ConcurrentTransition, GuardFailed, IllegalTra
 from planflow.states.tables import MOVES, Move
 
 ENTITY_OF: dict[type[SQLModel], str] = {Plan: "plan", ReportRequest: "report_request"}
+
+_via_link: ContextVar[int | None] = ContextVar("planflow_via_link", default=None)
+
+
+@contextmanager
+def via_link(link_id: int) -> Iterator[None]:
+    """Inside the block, every audit row written records the portal access link ``link_id``."""
+    token = _via_link.set(link_id)
+    try:
+        yield
+    finally:
+        _via_link.reset(token)
 
 
 @dataclass
@@ -255,6 +269,7 @@ def _write(
             approver=subject.extra.get("approver"),
             comment=subject.extra.get("comment"),
             at=subject.at,
+            link_id=_via_link.get(),
         )
     )
 
@@ -343,6 +358,7 @@ def fire_many(
                     "actor": actor,
                     "reason": reasons.get(row_id, reason) if reasons else reason,
                     "at": when,
+                    "link_id": _via_link.get(),
                 }
                 for row_id, before in found
             ],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import re
 import time
 from datetime import timedelta
 
@@ -280,7 +281,8 @@ def test_long_escalation_fits_a_zalo_text_with_a_link(engine, channels, zalo_env
     (escalation,) = [r for r in _rows(engine) if r.kind == "escalation"]
     assert escalation.address == "zalo-ldtbxh"
     assert len(escalation.body_text) <= ZALO_TEXT_LIMIT
-    assert escalation.body_text.endswith(f"/units/{world.standing.id}/overdue)")
+    # the digest's link: a fresh portal link for the standing agency, landing on its home page
+    assert re.search(r"/l/[A-Za-z0-9_-]{32}\)$", escalation.body_text)
     assert dispatch_due(engine=engine, channels=channels, now=local(2025, 6, 4, 9)).dead == 0
     sent = [r for r in zalo_env.state.sends if r.body["recipient"]["user_id"] == "zalo-ldtbxh"]
     assert len(sent[0].body["message"]["text"]) <= ZALO_TEXT_LIMIT

@@ -1,0 +1,126 @@
+"""``planflow portal``: serve the units' portal; ``portal link`` / ``portal revoke`` a unit's links."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+from typing import Annotated
+
+import typer
+
+portal_app = typer.Typer(
+    help="The units' portal: serve it, give a unit a new link, end a unit's links.",
+    invoke_without_command=True,
+)
+
+
+@portal_app.callback()
+def portal(
+    ctx: typer.Context,
+    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8080,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="processes")] = 1,
+) -> None:
+    """Serve the portal (links in messages start from PLANFLOW_PUBLIC_URL)."""
+    if ctx.invoked_subcommand is not None:
+        return
+    import uvicorn
+
+    from planflow.config.db import create_schema
+    from planflow.config.settings import get_settings
+    from planflow.portal.security import session_secret
+
+    create_schema()
+    session_secret()  # written once here, not raced by the workers
+    typer.echo(f"portal on http://{host}:{port} (links point at {get_settings().public_url})")
+    uvicorn.run(
+        "planflow.portal.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        proxy_headers=False,
+        log_config=_log_config(),
+    )
+
+
+def _log_config() -> dict:
+    from uvicorn.config import LOGGING_CONFIG
+
+    config = {**LOGGING_CONFIG}
+    config["filters"] = {"redact": {"()": "planflow.portal.app.RedactTokens"}}
+    config["handlers"] = {
+        name: {**handler, "filters": ["redact"]}
+        for name, handler in LOGGING_CONFIG["handlers"].items()
+    }
+    return config
+
+
+def _unit(session, code: str, tiers: int | None):
+    from sqlmodel import select
+
+    from planflow.models import OrgUnit
+    from planflow.states import NotFound, ValidationFailed
+
+    query = select(OrgUnit).where(OrgUnit.code == code)
+    if tiers is not None:
+        query = query.where(OrgUnit.tiers == tiers)
+    found = list(session.exec(query))
+    if not found:
+        raise NotFound(
+            f"no unit with code {code!r}" + (f" in the {tiers}-tier tree" if tiers else "")
+        )
+    if len(found) > 1:
+        raise ValidationFailed(f"unit code {code!r} is in both trees: add --tiers 3 or --tiers 2")
+    return found[0]
+
+
+TIERS_HELP = "3 or 2, when the code exists in both trees"
+
+
+@portal_app.command("link")
+def link(
+    unit_code: Annotated[str, typer.Argument(help="the unit's code (see `planflow units tree`)")],
+    expires: Annotated[
+        str | None, typer.Option("--expires", help="YYYY-MM-DD (default: PLANFLOW_LINK_DAYS)")
+    ] = None,
+    tiers: Annotated[int | None, typer.Option("--tiers", help=TIERS_HELP)] = None,
+) -> None:
+    """Print a new access link for a unit (its earlier links keep working)."""
+    from planflow.config.db import create_schema, session_scope
+    from planflow.models.time import LOCAL_TZ, utcnow
+    from planflow.notifications import links
+    from planflow.states import ValidationFailed
+
+    until = None
+    if expires:
+        try:
+            day = date.fromisoformat(expires)
+        except ValueError:
+            raise ValidationFailed(f"--expires: {expires!r} is not a date YYYY-MM-DD") from None
+        until = datetime.combine(day, time.max, tzinfo=LOCAL_TZ)
+        if until <= utcnow():
+            raise ValidationFailed(f"--expires: {expires} is already past")
+    create_schema()
+    with session_scope() as session:
+        unit = _unit(session, unit_code, tiers)
+        row, token = links.mint(session, unit.id, expires_at=until)
+        label, ends = unit.label, row.expires_at.astimezone(LOCAL_TZ)
+    typer.echo(f"{label}: link valid until {ends:%d/%m/%Y %H:%M}")
+    typer.echo(links.portal_url(token))
+
+
+@portal_app.command("revoke")
+def revoke(
+    unit_code: Annotated[str, typer.Argument(help="the unit's code")],
+    tiers: Annotated[int | None, typer.Option("--tiers", help=TIERS_HELP)] = None,
+) -> None:
+    """End every link of a unit, and the sessions opened with them."""
+    from planflow.config.db import create_schema, session_scope
+    from planflow.notifications import links
+
+    create_schema()
+    with session_scope() as session:
+        unit = _unit(session, unit_code, tiers)
+        count = links.revoke_all(session, unit.id)
+        label = unit.label
+    typer.echo(f"{label}: {count} link(s) revoked")

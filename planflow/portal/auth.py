@@ -1,0 +1,210 @@
+"""Who is calling, and what they may reach: one dependency per kind of caller.
+
+A unit's session reaches only its own requests and the plans that assign it work; a standing
+agency's session also reaches every request of the units below its committee. Anything else
+answers 404, never 403, so an id outside one's reach looks like an id that does not exist.
+"""
+
+from __future__ import annotations
+
+import hmac
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Form, Request
+from sqlalchemy import select
+from sqlmodel import Session
+
+from planflow.models import AccessLink, Assignment, OrgUnit, Plan, ReportRequest, State, UnitKind
+from planflow.models.time import as_utc, utcnow
+from planflow.portal.security import COOKIE, read_session
+from planflow.services import hierarchy
+
+HIDDEN_STATES = (State.drafted, State.cancelled)
+
+
+class PortalDenied(Exception):
+    """Answered with a Vietnamese page: ``why`` is no_session, expired, revoked, csrf, missing."""
+
+    def __init__(self, status: int, why: str, unit: OrgUnit | None = None) -> None:
+        super().__init__(why)
+        self.status, self.why, self.unit = status, why, unit
+
+
+def not_found() -> PortalDenied:
+    return PortalDenied(404, "missing")
+
+
+def db(request: Request) -> Iterator[Session]:
+    """A session per request on the app's engine; handlers that change data commit."""
+    with Session(request.app.state.engine, expire_on_commit=False) as session:
+        yield session
+
+
+DB = Annotated[Session, Depends(db)]
+
+
+@dataclass
+class Caller:
+    """A unit acting through one of its access links."""
+
+    link: AccessLink
+    unit: OrgUnit
+    csrf: str
+
+    @property
+    def actor(self) -> str:
+        return f"portal:{self.unit.code}"
+
+
+def link_state(link: AccessLink) -> str | None:
+    """Why a link no longer opens anything (``revoked``, ``expired``), or None when it does."""
+    if link.revoked_at is not None:
+        return "revoked"
+    if as_utc(link.expires_at) <= utcnow():
+        return "expired"
+    return None
+
+
+def unit_caller(request: Request, session: DB) -> Caller:
+    """The unit behind the session cookie, while its link is live."""
+    data = read_session(request.cookies.get(COOKIE))
+    if data is None:
+        raise PortalDenied(401, "no_session")
+    link = session.get(AccessLink, data.link_id)
+    if link is None:
+        raise PortalDenied(401, "no_session")
+    unit = session.get(OrgUnit, link.unit_id)
+    why = link_state(link)
+    if why or unit is None:
+        raise PortalDenied(401, why or "no_session", unit)
+    return Caller(link=link, unit=unit, csrf=data.csrf)
+
+
+UnitCaller = Annotated[Caller, Depends(unit_caller)]
+
+
+def csrf_checked(caller: UnitCaller, csrf: Annotated[str, Form()] = "") -> Caller:
+    """A unit's POST: its form must carry the session's CSRF token."""
+    if not csrf or not hmac.compare_digest(csrf.encode(), caller.csrf.encode()):
+        raise PortalDenied(403, "csrf", caller.unit)
+    return caller
+
+
+UnitPost = Annotated[Caller, Depends(csrf_checked)]
+
+
+def own_request(request_id: int, caller: UnitCaller, session: DB) -> ReportRequest:
+    """One of the caller's own issued requests, else 404."""
+    row = session.get(ReportRequest, request_id)
+    if row is None or row.unit_id != caller.unit.id or row.status in HIDDEN_STATES:
+        raise not_found()
+    return row
+
+
+OwnRequest = Annotated[ReportRequest, Depends(own_request)]
+
+
+def own_plan(plan_id: int, caller: UnitCaller, session: DB) -> Plan:
+    """A plan that assigns the caller work, asks it for reports, or that it issued; else 404."""
+    plan = session.get(Plan, plan_id)
+    if plan is None or plan.status in HIDDEN_STATES and plan.issuer_id != caller.unit.id:
+        raise not_found()
+    if plan.issuer_id == caller.unit.id:
+        return plan
+    committee = committee_of_agency(session, caller.unit)
+    if committee is not None and plan.issuer_id == committee.id:
+        return plan
+    concerned = session.execute(
+        select(Assignment.id)
+        .where(Assignment.plan_id == plan_id, Assignment.unit_id == caller.unit.id)
+        .union_all(
+            select(ReportRequest.id).where(
+                ReportRequest.plan_id == plan_id, ReportRequest.unit_id == caller.unit.id
+            )
+        )
+        .limit(1)
+    ).first()
+    if concerned is None:
+        raise not_found()
+    return plan
+
+
+OwnPlan = Annotated[Plan, Depends(own_plan)]
+
+
+def committee_of_agency(session: Session, unit: OrgUnit) -> OrgUnit | None:
+    """The committee ``unit`` is the standing agency of, or None."""
+    if unit.kind != UnitKind.agency or unit.parent_id is None:
+        return None
+    committee = session.get(OrgUnit, unit.parent_id)
+    if committee is None:
+        return None
+    agency = hierarchy.standing_agency(session, committee)
+    return committee if agency is not None and agency.id == unit.id else None
+
+
+@dataclass
+class AgencyCaller:
+    """A standing agency acting for its committee's subtree."""
+
+    caller: Caller
+    committee: OrgUnit
+
+
+def agency_caller(caller: UnitCaller, session: DB) -> AgencyCaller:
+    committee = committee_of_agency(session, caller.unit)
+    if committee is None:
+        raise not_found()
+    return AgencyCaller(caller=caller, committee=committee)
+
+
+Agency = Annotated[AgencyCaller, Depends(agency_caller)]
+
+
+def agency_post(agency: Agency, caller: UnitPost) -> AgencyCaller:
+    """A standing agency's POST (CSRF checked)."""
+    return agency
+
+
+AgencyPost = Annotated[AgencyCaller, Depends(agency_post)]
+
+
+def below(committee: OrgUnit):
+    """SQL: the units under ``committee`` (same tier scheme)."""
+    return (OrgUnit.tiers == committee.tiers) & OrgUnit.path.startswith(  # type: ignore[attr-defined]
+        committee.path + "/", autoescape=True
+    )
+
+
+def agency_request(request_id: int, agency: Agency, session: DB) -> ReportRequest:
+    """An issued request of a unit under the agency's committee (not the agency's own), else 404."""
+    found = session.execute(
+        select(ReportRequest)
+        .join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
+        .where(
+            ReportRequest.id == request_id,
+            ReportRequest.unit_id != agency.caller.unit.id,
+            ReportRequest.status.not_in(list(HIDDEN_STATES)),  # type: ignore[attr-defined]
+            below(agency.committee),
+        )
+    ).scalar_one_or_none()
+    if found is None:
+        raise not_found()
+    return found
+
+
+AgencyRequest = Annotated[ReportRequest, Depends(agency_request)]
+
+
+def contact_for(session: Session, unit: OrgUnit) -> OrgUnit | None:
+    """Whom a unit asks about its links: the standing agency of the committee above it."""
+    current = session.get(OrgUnit, unit.parent_id) if unit.parent_id else None
+    while current is not None:
+        if current.kind == UnitKind.committee:
+            agency = hierarchy.standing_agency(session, current)
+            if agency is not None and agency.id != unit.id:
+                return agency
+        current = session.get(OrgUnit, current.parent_id) if current.parent_id else None
+    return None
