@@ -596,7 +596,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/requests/{request_id}/form.xlsx")
     def request_form(row: OwnRequest, caller: UnitCaller, session: DB):
-        from planflow.documents.excel import write_form
+        from planflow.documents.writing.excel_form import write_form
 
         if row.kind == ReportKind.sub_plan:
             raise PortalDenied(404, "missing")
@@ -613,7 +613,7 @@ def _routes(app: FastAPI) -> None:
     def request_form_upload(
         row: OwnRequest, caller: UnitPost, session: DB, file: Annotated[UploadFile, File()]
     ):
-        from planflow.documents.excel import import_form, read_form
+        from planflow.documents.reading.excel_form import import_form, read_form
 
         if row.status not in OPEN or row.kind == ReportKind.sub_plan:
             return _request_page(
@@ -875,7 +875,7 @@ def _routes(app: FastAPI) -> None:
 
     @app.get("/agency/report.docx")
     def agency_report(agency: Agency, session: DB, plan_id: int, kind: str, period: str):
-        from planflow.documents.render import render_report
+        from planflow.documents.writing.render import render_report
 
         plan = session.get(Plan, plan_id)
         if plan is None or plan.issuer_id != agency.committee.id or kind not in ReportKind:
@@ -927,7 +927,7 @@ def _routes(app: FastAPI) -> None:
 
 def _compiled(session: Session, committee: OrgUnit, chosen: tuple[str, str]) -> list[dict]:
     """The committee's compiled reports for the chosen period, as the CLI renders them."""
-    from planflow.documents.render_report import _completeness_rows
+    from planflow.documents.writing.render_report import _completeness_rows
 
     kind, period = chosen
     if kind == ReportKind.sub_plan:

@@ -24,7 +24,7 @@ def _excel(world: PortalWorld, engine) -> bytes:
 
     from sqlmodel import Session
 
-    from planflow.documents.excel import write_form
+    from planflow.documents.writing.excel_form import write_form
 
     with TemporaryDirectory() as folder, Session(engine) as session:
         path = write_form(session, request_id=world.six_month.id, out=Path(folder) / "f.xlsx")

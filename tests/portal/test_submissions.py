@@ -235,7 +235,7 @@ def test_an_excel_form_of_another_request_is_refused(clients, world, engine, tmp
     from pathlib import Path
     from tempfile import TemporaryDirectory
 
-    from planflow.documents.excel import write_form
+    from planflow.documents.writing.excel_form import write_form
 
     with TemporaryDirectory() as folder, Session(engine) as session:
         other = write_form(

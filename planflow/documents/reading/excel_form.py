@@ -151,6 +151,9 @@ def import_form(session: Session, *, path: Path, actor: str | None = None) -> Re
             unit_code=form.unit_code or "",
             period=form.period or "",
         )
+    except ValidationFailed as exc:  # keep the structured problems for callers that show them
+        message = f"{form.name}: {_with_cells(str(exc), form.cells)}"
+        raise ValidationFailed(message, exc.problems) from None
     except PlanflowError as exc:
         raise type(exc)(f"{form.name}: {_with_cells(str(exc), form.cells)}") from None
 
