@@ -260,7 +260,10 @@ def main() -> None:
             except httpx.HTTPError:
                 time.sleep(0.1)
         else:
-            sys.exit("the portal did not start")
+            server.terminate()
+            sys.exit(
+                "the portal did not start: " + server.communicate(timeout=20)[1].decode()[-2000:]
+            )
         result = asyncio.run(run(base, tokens, args.clients, plan_id))
         with Session(create_engine(url)) as session:
             from planflow.models import Report, ReportRequest

@@ -38,6 +38,8 @@ def portal(
         host=host,
         port=port,
         workers=workers,
+        # a spawned worker imports planflow before it answers; on a busy machine that is slow
+        timeout_worker_healthcheck=60,
         proxy_headers=False,
         log_config=_log_config(),
     )
