@@ -159,7 +159,12 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
         if (male is None) != (female is None):
             missing = "male" if male is None else "female"
             return [
-                _problem(f"{where}.{missing}", "pair_sex", "give both male and female, or neither")
+                _problem(
+                    f"{where}.{missing}",
+                    "pair_sex",
+                    "give both male and female, or neither",
+                    named_as=where,
+                )
             ]
         if total is not None and male is None:
             return [
@@ -168,6 +173,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                     "total_without_parts",
                     f"total {total} given without male and female",
                     {"total": total},
+                    named_as=where,
                 )
             ]
         if male is not None and female is not None and total is not None and male + female != total:
@@ -177,6 +183,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                     "sum_mismatch",
                     f"female {female} + male {male} = {female + male}, not total {total}",
                     {"male": male, "female": female, "total": total},
+                    named_as=where,
                 )
             ]
     if indicator.kind == IndicatorKind.ratio:
@@ -187,6 +194,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                     f"{where}.{missing}",
                     "pair_ratio",
                     "give both numerator and denominator, or neither",
+                    named_as=where,
                 )
             ]
         if indicator.bounded and num is not None and den is not None and num > den:
