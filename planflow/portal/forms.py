@@ -144,6 +144,8 @@ def vietnamese(problem: Problem) -> str:
             f"Nữ {f['female']} + Nam {f['male']} = {f['female'] + f['male']}, "
             f"không bằng Tổng {f['total']}. Sửa số liệu hoặc để trống ô Tổng để tự tính."
         )
+    if problem.code == "above_maximum":  # already written in Vietnamese by the service
+        return f"{problem.rule.capitalize()}."
     if problem.code == "num_exceeds_den":
         return f"Tử số {f['numerator']} lớn hơn mẫu số {f['denominator']}."
     return texts.get(problem.code or "", "Giá trị không hợp lệ.")

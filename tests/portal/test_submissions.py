@@ -38,6 +38,7 @@ INVALID = {
         "f.NQ28-1.2.numerator",
         "Tử số 8 lớn hơn mẫu số 5",
     ),
+    "above_maximum": ({"f.HD-TT-SK.total": str(2**63)}, "f.HD-TT-SK.total", "vượt mức tối đa"),
     "unknown_indicator": ({"f.KHONG-CO.total": "1"}, None, "Chỉ tiêu không có trong danh mục"),
     "not_a_field": ({"f.HD-TT-SK.male": "1"}, None, "Ô này không thuộc chỉ tiêu"),
 }
