@@ -9,7 +9,8 @@ as it is, anything else as a bug that points to ``--debug``.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass, field as dataclass_field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any
 
 

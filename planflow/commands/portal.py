@@ -1,4 +1,5 @@
-"""``planflow portal``: serve the units' portal; ``portal link`` / ``portal revoke`` a unit's links."""
+"""``planflow portal``: serve the units' portal; ``portal link`` / ``portal revoke`` a unit's
+links."""
 
 from __future__ import annotations
 

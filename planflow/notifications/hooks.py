@@ -206,6 +206,7 @@ def notify_plan_cancelled(
             for r in own
         ]
         drafts = drafts_for_unit(
+            session,
             unit,
             kind=MessageKind.plan_cancelled,
             about=f"plan_cancelled:p{top.id}:u{unit.id}",

@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from urllib.parse import quote
 
 from sqlalchemy import update
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from planflow.config.settings import get_settings
 from planflow.models import AccessLink
@@ -26,7 +26,8 @@ def hash_token(token: str) -> str:
 def mint(
     session: Session, unit_id: int, *, expires_at: datetime | None = None
 ) -> tuple[AccessLink, str]:
-    """A new link row for ``unit_id`` (added to the session) and its token, which exists nowhere else."""
+    """A new link row for ``unit_id`` (added to the session) and its token, which exists
+    nowhere else."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     row = AccessLink(
@@ -55,8 +56,8 @@ def revoke_all(session: Session, unit_id: int) -> int:
     """End every live link of ``unit_id`` (and so every session opened with one)."""
     result = session.execute(
         update(AccessLink)
-        .where(AccessLink.unit_id == unit_id, AccessLink.revoked_at.is_(None))  # type: ignore[union-attr]
+        .where(col(AccessLink.unit_id) == unit_id, col(AccessLink.revoked_at).is_(None))
         .values(revoked_at=utcnow())
         .execution_options(synchronize_session=False)
     )
-    return int(result.rowcount or 0)
+    return int(getattr(result, "rowcount", 0) or 0)

@@ -646,7 +646,8 @@ def _routes(app: FastAPI) -> None:
                     status=422,
                     errors=[
                         (
-                            f"Tệp «{checked.filename}» là biểu mẫu của yêu cầu khác; hãy tải biểu mẫu "
+                            f"Tệp «{checked.filename}» là biểu mẫu của yêu cầu khác; "
+                            "hãy tải biểu mẫu "
                             "của chính yêu cầu này."
                         )
                     ],
@@ -890,7 +891,9 @@ def _routes(app: FastAPI) -> None:
             data,
             media_type=uploads.MEDIA["docx"],
             headers={
-                "Content-Disposition": f'attachment; filename="bao-cao-{plan_id}-{kind}-{period}.docx"'
+                "Content-Disposition": (
+                    f'attachment; filename="bao-cao-{plan_id}-{kind}-{period}.docx"'
+                )
             },
         )
 

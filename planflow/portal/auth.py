@@ -14,7 +14,7 @@ from typing import Annotated
 
 from fastapi import Depends, Form, Request
 from sqlalchemy import select
-from sqlmodel import Session
+from sqlmodel import Session, col
 
 from planflow.models import AccessLink, Assignment, OrgUnit, Plan, ReportRequest, State, UnitKind
 from planflow.models.time import as_utc, utcnow
@@ -109,7 +109,7 @@ OwnRequest = Annotated[ReportRequest, Depends(own_request)]
 def own_plan(plan_id: int, caller: UnitCaller, session: DB) -> Plan:
     """A plan that assigns the caller work, asks it for reports, or that it issued; else 404."""
     plan = session.get(Plan, plan_id)
-    if plan is None or plan.status in HIDDEN_STATES and plan.issuer_id != caller.unit.id:
+    if plan is None or (plan.status in HIDDEN_STATES and plan.issuer_id != caller.unit.id):
         raise not_found()
     if plan.issuer_id == caller.unit.id:
         return plan
@@ -117,11 +117,11 @@ def own_plan(plan_id: int, caller: UnitCaller, session: DB) -> Plan:
     if committee is not None and plan.issuer_id == committee.id:
         return plan
     concerned = session.execute(
-        select(Assignment.id)
-        .where(Assignment.plan_id == plan_id, Assignment.unit_id == caller.unit.id)
+        select(col(Assignment.id))
+        .where(col(Assignment.plan_id) == plan_id, col(Assignment.unit_id) == caller.unit.id)
         .union_all(
-            select(ReportRequest.id).where(
-                ReportRequest.plan_id == plan_id, ReportRequest.unit_id == caller.unit.id
+            select(col(ReportRequest.id)).where(
+                col(ReportRequest.plan_id) == plan_id, col(ReportRequest.unit_id) == caller.unit.id
             )
         )
         .limit(1)
@@ -173,7 +173,7 @@ AgencyPost = Annotated[AgencyCaller, Depends(agency_post)]
 
 def below(committee: OrgUnit):
     """SQL: the units under ``committee`` (same tier scheme)."""
-    return (OrgUnit.tiers == committee.tiers) & OrgUnit.path.startswith(  # type: ignore[attr-defined]
+    return (col(OrgUnit.tiers) == committee.tiers) & col(OrgUnit.path).startswith(
         committee.path + "/", autoescape=True
     )
 
@@ -182,11 +182,11 @@ def agency_request(request_id: int, agency: Agency, session: DB) -> ReportReques
     """An issued request of a unit under the agency's committee (not the agency's own), else 404."""
     found = session.execute(
         select(ReportRequest)
-        .join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
+        .join(OrgUnit, col(OrgUnit.id) == col(ReportRequest.unit_id))
         .where(
-            ReportRequest.id == request_id,
-            ReportRequest.unit_id != agency.caller.unit.id,
-            ReportRequest.status.not_in(list(HIDDEN_STATES)),  # type: ignore[attr-defined]
+            col(ReportRequest.id) == request_id,
+            col(ReportRequest.unit_id) != agency.caller.unit.id,
+            col(ReportRequest.status).not_in(list(HIDDEN_STATES)),
             below(agency.committee),
         )
     ).scalar_one_or_none()

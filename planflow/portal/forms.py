@@ -7,8 +7,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from planflow.models import Indicator, IndicatorKind, IndicatorValue
 from planflow.errors import Problem
+from planflow.models import Indicator, IndicatorKind, IndicatorValue
 
 NARRATIVE = (
     ("results", "Kết quả nổi bật"),
@@ -79,13 +79,13 @@ def rows(
         code, _, key = where.rpartition(".")  # codes may hold dots: NQ28-1.2
         if where in by_code:
             code, key = where, "_"
-        row = by_code.get(code) if place.startswith("figures.") else None
-        if row is None:
+        target = by_code.get(code) if place.startswith("figures.") else None
+        if target is None:
             general.append(text)
             continue
-        if key not in {f for f, _, _ in row.inputs}:
+        if key not in {f for f, _, _ in target.inputs}:
             key = "_"
-        row.errors.setdefault(key, []).append(text)
+        target.errors.setdefault(key, []).append(text)
     return out, general
 
 

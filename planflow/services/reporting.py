@@ -15,6 +15,7 @@ from typing import Any
 from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
+from planflow.errors import Problem
 from planflow.models import (
     Indicator,
     IndicatorKind,
@@ -27,7 +28,6 @@ from planflow.models import (
 from planflow.models.base import pk
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators
-from planflow.errors import Problem
 from planflow.states import IllegalTransition, NotFound, ValidationFailed, fire
 
 FIELDS: dict[IndicatorKind, tuple[str, ...]] = {

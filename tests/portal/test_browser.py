@@ -189,7 +189,7 @@ def test_a_ward_and_its_standing_agency_in_a_real_browser(engine, portal_server,
 
     # the district's standing agency gets its link from the CLI
     env = {**os.environ, "PLANFLOW_DATABASE_URL": str(engine.url.render_as_string(False))}
-    out = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+    out = subprocess.run(
         [sys.executable, "-m", "planflow", "portal", "link", "D268-LD"],
         capture_output=True,
         text=True,

@@ -33,7 +33,7 @@ def test_every_link_of_every_demo_message_opens_a_page(engine, tmp_path: Path, m
         "PREFECT_HOME": str(tmp_path / "prefect"),
         "COLUMNS": "140",
     }
-    demo = subprocess.run(  # noqa: PLW1510 (the return code is asserted)
+    demo = subprocess.run(
         [sys.executable, "-m", "planflow", "demo"],
         env=env,
         capture_output=True,
