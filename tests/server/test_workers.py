@@ -188,10 +188,15 @@ def test_two_issue_runs_of_one_plan_one_issues_the_other_fails_in_one_line(
     ids = [cluster.run("issue-plan", params), cluster.run("issue-plan", params)]
     runs = [cluster.server.wait_final(i, timeout=300) for i in ids]
     states = sorted(r["state"]["type"] for r in runs)
-    assert states == ["COMPLETED", "FAILED"], ([r["state"] for r in runs], cluster.logs())
-    failed = next(r for r in runs if r["state"]["type"] == "FAILED")
-    message = failed["state"]["message"]
-    assert "\n" not in message and f"Kế hoạch {cluster.drafted}" in message, message
+    # the second run either failed in one line (it waited on the row lock), or started after
+    # the first committed and only finished the cascade ("đã ban hành trước đó")
+    assert states in (["COMPLETED", "FAILED"], ["COMPLETED", "COMPLETED"]), (
+        [r["state"] for r in runs], cluster.logs())
+    for run in runs:
+        message = run["state"]["message"] or ""
+        assert "\n" not in message, message
+        if run["state"]["type"] == "FAILED":
+            assert f"Kế hoạch {cluster.drafted}" in message, message
     with Session(cluster.engine) as s:
         issues = s.scalar(select(func.count()).select_from(TransitionLog).where(
             TransitionLog.entity == "plan", TransitionLog.entity_id == cluster.drafted,
