@@ -70,8 +70,14 @@ def step(console: Console, what: str) -> Iterator[None]:
     """A long step: a progress bar while it runs (an officer sees it is working)."""
     from rich.progress import BarColumn, Progress, SpinnerColumn, TextColumn, TimeElapsedColumn
 
-    with Progress(SpinnerColumn(), TextColumn("{task.description}"), BarColumn(),
-                  TimeElapsedColumn(), console=console, transient=True) as progress:
+    with Progress(
+        SpinnerColumn(),
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TimeElapsedColumn(),
+        console=console,
+        transient=True,
+    ) as progress:
         progress.add_task(what, total=None)
         yield
 
@@ -83,8 +89,12 @@ def num(value: int | None) -> str:
     return vn_int(value)
 
 
-STATUS_VI = {"met": "đạt", "not met": "chưa đạt", "cannot be assessed": "chưa đánh giá được",
-             "no target": "không có chỉ tiêu"}
+STATUS_VI = {
+    "met": "đạt",
+    "not met": "chưa đạt",
+    "cannot be assessed": "chưa đánh giá được",
+    "no target": "không có chỉ tiêu",
+}
 KIND_VI = {"six_month": "6 tháng", "annual": "năm", "sub_plan": "kế hoạch"}
 
 
@@ -102,8 +112,9 @@ def city_plan(session: Session, log: DemoLog) -> Plan:
     city = hierarchy.get_unit(session, 3, "01")
     issuers = [pk(city), unit_on(session, pk(city), REORGANISED_ON)]  # passed on on 1/7/2025
     found = session.exec(
-        select(Plan).where(col(Plan.issuer_id).in_(issuers), Plan.number == DEMO_NUMBER,
-                           Plan.year == 2025)
+        select(Plan).where(
+            col(Plan.issuer_id).in_(issuers), Plan.number == DEMO_NUMBER, Plan.year == 2025
+        )
     ).first()
     if found is not None:
         log.reused.append(f"kế hoạch {found.id} ({found.number}, {found.status})")
@@ -137,11 +148,11 @@ def issue_sub_plans(
         plan.signer_name = f"Lãnh đạo UBND {unit.name} (demo)"
         session.add(plan)
         session.flush()
-        issue_plan(session=session, plan_id=pk(plan), actor=f"UBND {unit.name}",
-                   at=local(issued_on))
+        issue_plan(
+            session=session, plan_id=pk(plan), actor=f"UBND {unit.name}", at=local(issued_on)
+        )
     if drafted:
-        log.done.append(f"ban hành {num(len(drafted))} kế hoạch cấp dưới ngày "
-                        f"{issued_on:%d/%m/%Y}")
+        log.done.append(f"ban hành {num(len(drafted))} kế hoạch cấp dưới ngày {issued_on:%d/%m/%Y}")
     else:
         log.reused.append("mọi kế hoạch cấp dưới đã ban hành")
     return len(drafted)
@@ -149,6 +160,7 @@ def issue_sub_plans(
 
 def _figures(rng: random.Random, unit: OrgUnit) -> dict[str, dict[str, int]]:
     """Plausible sex-disaggregated figures for one unit's six-month report (seeded random)."""
+
     def by_sex(lo: int, hi: int) -> dict[str, int]:
         female, male = rng.randint(lo, hi), rng.randint(lo // 2, hi // 2)
         return {"female": female, "male": male, "total": female + male}
@@ -210,29 +222,49 @@ def simulate_units(
         rng = random.Random(seed * 1_000_003 + pk(request))
         fate = rng.random()
         if request.status == State.issued and fate < 0.9:
-            acknowledge(session=session, request_id=pk(request), actor=unit.label,
-                        at=local(request.deadline - timedelta(days=30)))
+            acknowledge(
+                session=session,
+                request_id=pk(request),
+                actor=unit.label,
+                at=local(request.deadline - timedelta(days=30)),
+            )
         if fate >= 0.84:
             counts["missing"] += 1
             continue
         late = fate >= 0.72
-        when = request.deadline + timedelta(days=rng.randint(1, 6)) if late else (
-            request.deadline - timedelta(days=rng.randint(0, 8))
+        when = (
+            request.deadline + timedelta(days=rng.randint(1, 6))
+            if late
+            else (request.deadline - timedelta(days=rng.randint(0, 8)))
         )
         figures = _figures(rng, unit)
-        submit_report(session=session, request_id=pk(request), figures=figures, actor=unit.label,
-                      at=local(when, 10), narrative={"results": "Số liệu mô phỏng (demo)."})
+        submit_report(
+            session=session,
+            request_id=pk(request),
+            figures=figures,
+            actor=unit.label,
+            at=local(when, 10),
+            narrative={"results": "Số liệu mô phỏng (demo)."},
+        )
         counts["late" if late else "on_time"] += 1
         if not returned_one and unit.level == Level.ward and not late:
             returned_one = True
             receiver = session.get(OrgUnit, request.recipient_id) if request.recipient_id else None
-            return_report(session=session, request_id=pk(request),
-                          actor=receiver.name if receiver else "cơ quan thường trực",
-                          reason="Đề nghị bổ sung số liệu tách biệt giới của học viên tập huấn.",
-                          at=local(when, 14))
-            submit_report(session=session, request_id=pk(request), figures=figures,
-                          actor=unit.label, at=local(when, 16),
-                          narrative={"results": "Đã bổ sung theo yêu cầu (demo)."})
+            return_report(
+                session=session,
+                request_id=pk(request),
+                actor=receiver.name if receiver else "cơ quan thường trực",
+                reason="Đề nghị bổ sung số liệu tách biệt giới của học viên tập huấn.",
+                at=local(when, 14),
+            )
+            submit_report(
+                session=session,
+                request_id=pk(request),
+                figures=figures,
+                actor=unit.label,
+                at=local(when, 16),
+                narrative={"results": "Đã bổ sung theo yêu cầu (demo)."},
+            )
             counts["returned"] += 1
     if counts["on_time"] + counts["late"] == 0:
         log.reused.append(
@@ -304,11 +336,10 @@ def run_demo(*, seed: int = 2025, console: Console | None = None) -> Path:
 
 
 def _run_demo(*, seed: int, console: Console | None) -> Path:
-    from planflow.commands.officer import where
     from planflow.errors import PlanflowError
     from planflow.flows.plans import IssueSummary, cascade_plan_flow, issue_plan_flow
     from planflow.flows.reports import aggregate_period_flow
-    from planflow.flows.runtime import database_tag, prefect_env_defaults
+    from planflow.flows.runtime import database_tag, prefect_env_defaults, where
     from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow
     from planflow.services import hierarchy
     from planflow.services.catalogue import load_indicators
@@ -320,15 +351,21 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
     get_settings.cache_clear()
     engine = get_engine()
     create_schema(engine)
-    log = DemoLog(reused=Printed(console, "[yellow]dùng lại[/]"),
-                  done=Printed(console, "[green]xong[/]    "))
+    log = DemoLog(
+        reused=Printed(console, "[yellow]dùng lại[/]"), done=Printed(console, "[green]xong[/]    ")
+    )
     console.rule("[bold]planflow demo: Hà Nội 2025, báo cáo 6 tháng và báo cáo năm")
-    console.print(f"Chạy {where()}; cơ sở dữ liệu {database_tag()}; tệp kết quả trong {out_dir}",
-                  soft_wrap=True)
-    with step(console, "Nạp cây đơn vị Hà Nội và kế hoạch"), \
-            Session(engine, expire_on_commit=False) as session:
-        loaded = hierarchy.load_units(session=session, province="Hà Nội", tiers=3,
-                                      demo_contacts=True)
+    console.print(
+        f"Chạy {where()}; cơ sở dữ liệu {database_tag()}; tệp kết quả trong {out_dir}",
+        soft_wrap=True,
+    )
+    with (
+        step(console, "Nạp cây đơn vị Hà Nội và kế hoạch"),
+        Session(engine, expire_on_commit=False) as session,
+    ):
+        loaded = hierarchy.load_units(
+            session=session, province="Hà Nội", tiers=3, demo_contacts=True
+        )
         load_indicators(session=session)
         plan = city_plan(session, log)
         session.commit()
@@ -343,14 +380,20 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
             issued = issue_plan_flow(plan_id, actor="Sở Lao động - Thương binh và Xã hội")
             if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
                 raise PlanflowError(f"chưa ban hành được kế hoạch thành phố: {issued.message}")
-            log.done.append(f"ban hành kế hoạch thành phố: {num(issued.requests_issued)} yêu "
-                            f"cầu báo cáo, {num(issued.sub_plans_created)} kế hoạch cấp dưới")
+            log.done.append(
+                f"ban hành kế hoạch thành phố: {num(issued.requests_issued)} yêu "
+                f"cầu báo cáo, {num(issued.sub_plans_created)} kế hoạch cấp dưới"
+            )
         else:
             again = cascade_plan_flow(plan_id)
-            log.reused.append(f"kế hoạch thành phố đã {status}; phân cấp lại: tạo mới "
-                              f"{num(again.created)}, đã có {num(again.existing)}")
-    with step(console, "Ban hành kế hoạch cấp dưới, mô phỏng báo cáo 6 tháng của các đơn vị"), \
-            Session(engine, expire_on_commit=False) as session:
+            log.reused.append(
+                f"kế hoạch thành phố đã {status}; phân cấp lại: tạo mới "
+                f"{num(again.created)}, đã có {num(again.existing)}"
+            )
+    with (
+        step(console, "Ban hành kế hoạch cấp dưới, mô phỏng báo cáo 6 tháng của các đơn vị"),
+        Session(engine, expire_on_commit=False) as session,
+    ):
         issue_sub_plans(session, plan_id, log)
         session.commit()
         simulate_units(session, plan_id, seed, log)
@@ -362,13 +405,17 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
         reorganise_year(plan_id, seed, log)
     with step(console, f"Rà soát ngày {SWEEP_AT:%d/%m/%Y} và gửi thông báo"):
         sweep = daily_sweep_flow(now=SWEEP_AT, send=False)
-        log.done.append(f"rà soát lúc {SWEEP_AT:%H:%M %d/%m/%Y}: {num(sweep.overdue_total)} "
-                        f"yêu cầu quá hạn, {num(sweep.messages_queued)} thông báo nhắc xếp hàng")
+        log.done.append(
+            f"rà soát lúc {SWEEP_AT:%H:%M %d/%m/%Y}: {num(sweep.overdue_total)} "
+            f"yêu cầu quá hạn, {num(sweep.messages_queued)} thông báo nhắc xếp hàng"
+        )
         clock = send_clock()
         sent = dispatch_outbox_flow(now=clock)
-    log.done.append(f"gửi thông báo lúc {clock.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}: đã gửi "
-                    f"{num(sent['sent'])}, thử lại sau {num(sent['retried'])}, "
-                    f"lỗi {num(sent['dead'])}")
+    log.done.append(
+        f"gửi thông báo lúc {clock.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}: đã gửi "
+        f"{num(sent['sent'])}, thử lại sau {num(sent['retried'])}, "
+        f"lỗi {num(sent['dead'])}"
+    )
     with Session(engine) as session:
         return print_summary(session, plan_id, console, out_dir)
 
@@ -393,8 +440,9 @@ def print_summary(session: Session, plan_id: int, console: Console, data_dir: Pa
     console.print(f"báo cáo 6 tháng: báo cáo tổng hợp đã ghi vào [bold]{path}[/]", soft_wrap=True)
     annual = write_compiled_report(session, plan_id, data_dir, ReportKind.annual, ANNUAL)
     console.print(f"báo cáo năm: báo cáo tổng hợp đã ghi vào [bold]{annual}[/]", soft_wrap=True)
-    console.print(f"thông báo kênh tệp đã ghi vào: {get_settings().resolved_outbox_dir}",
-                  soft_wrap=True)
+    console.print(
+        f"thông báo kênh tệp đã ghi vào: {get_settings().resolved_outbox_dir}", soft_wrap=True
+    )
     return path
 
 
@@ -421,20 +469,42 @@ def print_period(
         if not expected:  # nothing was owed to it for this period (a commune, a merged ward)
             continue
         got = c.get("on_time", 0) + c.get("late", 0)
-        table.add_row(unit.label, num(expected), num(c.get("on_time", 0)),
-                      num(c.get("late", 0)), num(c.get("missing", 0)),
-                      f"{vn_number(round(100 * got / expected, 2))} %")
+        table.add_row(
+            unit.label,
+            num(expected),
+            num(c.get("on_time", 0)),
+            num(c.get("late", 0)),
+            num(c.get("missing", 0)),
+            f"{vn_number(round(100 * got / expected, 2))} %",
+        )
     console.print(table)
     _, figures = compiled_figures(session, plan_id=plan_id, kind=kind, period=period)
-    fig = Table(title=f"{title}: chỉ tiêu tổng hợp của Hà Nội so với chỉ tiêu 2025 "
-                "(Nghị quyết 28/NQ-CP; số liệu mô phỏng)")
-    for name in ("mã", "chỉ tiêu", "nữ", "nam", "tổng/tử số", "giá trị", "chỉ tiêu năm",
-                 "đánh giá"):
+    fig = Table(
+        title=f"{title}: chỉ tiêu tổng hợp của Hà Nội so với chỉ tiêu 2025 "
+        "(Nghị quyết 28/NQ-CP; số liệu mô phỏng)"
+    )
+    for name in (
+        "mã",
+        "chỉ tiêu",
+        "nữ",
+        "nam",
+        "tổng/tử số",
+        "giá trị",
+        "chỉ tiêu năm",
+        "đánh giá",
+    ):
         fig.add_column(name, no_wrap=True, max_width=34 if name == "chỉ tiêu" else None)
     for f in figures:
-        fig.add_row(f.code, f.name, num(f.female), num(f.male),
-                    num(f.total if f.kind != "ratio" else f.numerator), vn_number(f.value),
-                    vn_number(f.target), STATUS_VI.get(f.status, f.status))
+        fig.add_row(
+            f.code,
+            f.name,
+            num(f.female),
+            num(f.male),
+            num(f.total if f.kind != "ratio" else f.numerator),
+            vn_number(f.value),
+            vn_number(f.target),
+            STATUS_VI.get(f.status, f.status),
+        )
     console.print(fig)
 
 
@@ -449,7 +519,11 @@ def write_compiled_report(
     from planflow.documents.writing.render import Format, write_report_set
 
     paths = write_report_set(
-        session, plan_id=plan_id, kind=kind, period=period, folder=data_dir / "reports",
+        session,
+        plan_id=plan_id,
+        kind=kind,
+        period=period,
+        folder=data_dir / "reports",
         note="Số liệu mô phỏng: báo cáo này do planflow demo tạo từ số liệu ngẫu nhiên có gieo "
         "hạt, không phải số liệu thật của các đơn vị.",
     )

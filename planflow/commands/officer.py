@@ -15,15 +15,9 @@ from planflow.states import PlanflowError
 outbox_app = typer.Typer(help="Thông báo chờ gửi (hàng đợi gửi đi).", no_args_is_help=True)
 
 
-def where() -> str:
-    """Where a flow runs: the server's URL, or local mode."""
-    url = os.environ.get("PREFECT_API_URL")
-    return f"trên máy chủ Prefect {url}" if url else "ở chế độ cục bộ (không có máy chủ Prefect)"
-
-
 def run_flow(flow: Any, what: str, **params: Any) -> Any:
     """Run ``flow`` here and return its result; a failed run becomes one line naming why."""
-    from planflow.flows.runtime import local_mode
+    from planflow.flows.runtime import local_mode, where
 
     typer.echo(f"{what} {where()} …")
     with local_mode():
@@ -42,8 +36,9 @@ def _now(value: str | None) -> datetime | None:
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise typer.BadParameter(f"thời điểm không hợp lệ: {value!r} (ví dụ 2025-05-31T08:00)",
-                                 param_hint="--now") from None
+        raise typer.BadParameter(
+            f"thời điểm không hợp lệ: {value!r} (ví dụ 2025-05-31T08:00)", param_hint="--now"
+        ) from None
     if moment.tzinfo is None:
         from zoneinfo import ZoneInfo
 
@@ -65,12 +60,20 @@ def issue(
     from planflow.flows.plans import issue_plan_flow
 
     summary = run_flow(
-        issue_plan_flow, f"Ban hành kế hoạch {plan_id}", plan_id=plan_id, actor=actor,
-        number=number, issued_on=parse_day(issued_on, "--issued-on"), signer=signer,
-        signer_title=signer_title, cascade=cascade,
+        issue_plan_flow,
+        f"Ban hành kế hoạch {plan_id}",
+        plan_id=plan_id,
+        actor=actor,
+        number=number,
+        issued_on=parse_day(issued_on, "--issued-on"),
+        signer=signer,
+        signer_title=signer_title,
+        cascade=cascade,
     )
-    typer.echo(f"Đã ban hành {summary.number}: {_n(summary.requests_issued)} yêu cầu báo cáo, "
-               f"{_n(summary.sub_plans_created)} dự thảo kế hoạch cấp dưới")
+    typer.echo(
+        f"Đã ban hành {summary.number}: {_n(summary.requests_issued)} yêu cầu báo cáo, "
+        f"{_n(summary.sub_plans_created)} dự thảo kế hoạch cấp dưới"
+    )
 
 
 @plan_app.command("cascade")
@@ -81,10 +84,16 @@ def cascade(
     """Phân cấp một kế hoạch đã ban hành (luồng cascade-plan); chạy lại không tạo trùng."""
     from planflow.flows.plans import cascade_plan_flow
 
-    s = run_flow(cascade_plan_flow, f"Phân cấp kế hoạch {plan_id}", plan_id=plan_id,
-                 units_per_task=units_per_task)
-    typer.echo(f"Phân cấp xong: tạo mới {_n(s.created)} kế hoạch cấp dưới, {_n(s.existing)} "
-               f"đã có, {_n(s.requests_created)} yêu cầu báo cáo")
+    s = run_flow(
+        cascade_plan_flow,
+        f"Phân cấp kế hoạch {plan_id}",
+        plan_id=plan_id,
+        units_per_task=units_per_task,
+    )
+    typer.echo(
+        f"Phân cấp xong: tạo mới {_n(s.created)} kế hoạch cấp dưới, {_n(s.existing)} "
+        f"đã có, {_n(s.requests_created)} yêu cầu báo cáo"
+    )
 
 
 def aggregate(
@@ -100,29 +109,41 @@ def aggregate(
     try:
         report_kind = ReportKind(kind)
     except ValueError:
-        raise typer.BadParameter(f"loại báo cáo không hợp lệ: {kind!r} (six_month hoặc annual)",
-                                 param_hint="--kind") from None
-    s = run_flow(aggregate_period_flow, f"Tổng hợp {period} của kế hoạch {plan}", plan_id=plan,
-                 kind=report_kind, period=period, actor=actor)
-    typer.echo(f"Tổng hợp xong {period}: {_n(s.compiled_units)} đơn vị, "
-               f"{_n(s.aggregated_requests)} báo cáo; chỉ tiêu đạt {_n(s.figures_met)}, "
-               f"chưa đạt {_n(s.figures_not_met)}, chưa đánh giá được "
-               f"{_n(s.figures_not_assessable)}")
+        raise typer.BadParameter(
+            f"loại báo cáo không hợp lệ: {kind!r} (six_month hoặc annual)", param_hint="--kind"
+        ) from None
+    s = run_flow(
+        aggregate_period_flow,
+        f"Tổng hợp {period} của kế hoạch {plan}",
+        plan_id=plan,
+        kind=report_kind,
+        period=period,
+        actor=actor,
+    )
+    typer.echo(
+        f"Tổng hợp xong {period}: {_n(s.compiled_units)} đơn vị, "
+        f"{_n(s.aggregated_requests)} báo cáo; chỉ tiêu đạt {_n(s.figures_met)}, "
+        f"chưa đạt {_n(s.figures_not_met)}, chưa đánh giá được "
+        f"{_n(s.figures_not_assessable)}"
+    )
 
 
 def sweep(
-    now: str | None = typer.Option(None, "--now", help="thời điểm coi là bây giờ, "
-                                   "ví dụ 2025-05-31T08:00 (giờ Việt Nam)"),
+    now: str | None = typer.Option(
+        None, "--now", help="thời điểm coi là bây giờ, ví dụ 2025-05-31T08:00 (giờ Việt Nam)"
+    ),
     send: bool = typer.Option(False, "--send", help="gửi luôn các thông báo đến hạn"),
 ) -> None:
     """Rà soát hằng ngày (luồng daily-sweep): quá hạn, nhắc, báo cáo cấp trên."""
     from planflow.flows.sweep import daily_sweep_flow
 
     s = run_flow(daily_sweep_flow, "Rà soát", now=_now(now), send=send)
-    typer.echo(f"Rà soát xong: {_n(s.newly_overdue)} yêu cầu mới quá hạn (tổng "
-               f"{_n(s.overdue_total)}), {_n(s.messages_queued)} thông báo xếp hàng, "
-               f"đã gửi {_n(s.sent)}, thử lại sau {_n(s.retried)}, lỗi {_n(s.dead)}"
-               + (" (ngoài giờ gửi)" if s.quiet_hours else ""))
+    typer.echo(
+        f"Rà soát xong: {_n(s.newly_overdue)} yêu cầu mới quá hạn (tổng "
+        f"{_n(s.overdue_total)}), {_n(s.messages_queued)} thông báo xếp hàng, "
+        f"đã gửi {_n(s.sent)}, thử lại sau {_n(s.retried)}, lỗi {_n(s.dead)}"
+        + (" (ngoài giờ gửi)" if s.quiet_hours else "")
+    )
 
 
 @outbox_app.command("send")
@@ -133,8 +154,10 @@ def outbox_send(
     from planflow.flows.sweep import dispatch_outbox_flow
 
     r = run_flow(dispatch_outbox_flow, "Gửi thông báo", now=_now(now))
-    typer.echo(f"Đã gửi {_n(r['sent'])}, thử lại sau {_n(r['retried'])}, lỗi {_n(r['dead'])}"
-               + (" (ngoài giờ gửi: 7:00–21:00)" if r["quiet"] else ""))
+    typer.echo(
+        f"Đã gửi {_n(r['sent'])}, thử lại sau {_n(r['retried'])}, lỗi {_n(r['dead'])}"
+        + (" (ngoài giờ gửi: 7:00–21:00)" if r["quiet"] else "")
+    )
 
 
 @outbox_app.command("retry-dead")
@@ -145,8 +168,10 @@ def outbox_retry_dead(
     from planflow.flows.sweep import retry_dead_flow
 
     r = run_flow(retry_dead_flow, "Gửi lại thông báo lỗi", now=_now(now))
-    typer.echo(f"Đưa lại hàng đợi {_n(r['requeued'])} thông báo; đã gửi {_n(r['sent'])}, "
-               f"lỗi {_n(r['dead'])}")
+    typer.echo(
+        f"Đưa lại hàng đợi {_n(r['requeued'])} thông báo; đã gửi {_n(r['sent'])}, "
+        f"lỗi {_n(r['dead'])}"
+    )
 
 
 def deploy(
@@ -156,13 +181,17 @@ def deploy(
     """Đăng ký mọi deployment vào work pool (tạo nếu chưa có) để `prefect worker start
     --pool planflow` chạy chúng, trên bao nhiêu máy cũng được."""
     if not os.environ.get("PREFECT_API_URL"):
-        raise PlanflowError("chưa đặt PREFECT_API_URL: chạy `prefect server start` rồi đặt "
-                            "PREFECT_API_URL=http://127.0.0.1:4200/api")
+        raise PlanflowError(
+            "chưa đặt PREFECT_API_URL: chạy `prefect server start` rồi đặt "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api"
+        )
     from planflow.flows.deployments import deploy_all
 
     names = deploy_all(pool=pool, db_limit=db_limit)
-    typer.echo(f"Đã đăng ký {len(names)} deployment vào work pool {pool!r} "
-               f"({os.environ['PREFECT_API_URL']}); giới hạn CSDL: {db_limit} tác vụ cùng lúc")
+    typer.echo(
+        f"Đã đăng ký {len(names)} deployment vào work pool {pool!r} "
+        f"({os.environ['PREFECT_API_URL']}); giới hạn CSDL: {db_limit} tác vụ cùng lúc"
+    )
     for name in names:
         typer.echo(f"  {name}")
     typer.echo(f"Chạy chúng bằng: prefect worker start --pool {pool}")

@@ -109,8 +109,10 @@ def database_tag() -> str:
     from planflow.config.settings import get_settings
 
     url = make_url(get_settings().resolved_database_url)
-    base = Path(url.database or "db").stem if url.get_backend_name() == "sqlite" else (
-        url.database or "db"
+    base = (
+        Path(url.database or "db").stem
+        if url.get_backend_name() == "sqlite"
+        else (url.database or "db")
     )
     safe = url.render_as_string(hide_password=True)
     digest = hashlib.sha256(safe.encode()).hexdigest()[:6]
@@ -177,3 +179,9 @@ def _db_limit_exists() -> bool:
         except ObjectNotFound:
             return False
     return True
+
+
+def where() -> str:
+    """Where a flow runs: the server's URL, or local mode."""
+    url = os.environ.get("PREFECT_API_URL")
+    return f"trên máy chủ Prefect {url}" if url else "ở chế độ cục bộ (không có máy chủ Prefect)"
