@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,20 @@ HANOI_2020 = SEEDS / "hanoi-2020-37-KH-UBND.txt"
 HANOI_2025 = SEEDS / "hanoi-2025-KH-UBND-draft.txt"
 HADONG_2024 = SEEDS / "hadong-2024-70-KH-UBND.txt"
 DAKLAK_2023 = Path(__file__).parent / "daklak_2023.txt"
+
+# The corpus's texts are public copies of provincial plans; the repository keeps only what a
+# reader wrote down from them (corpus/expected.json, with each text's source address). The texts
+# themselves are read from PLANFLOW_CORPUS_DIR; the tests that need them skip, saying so, without.
+CORPUS_EXPECTED = Path(__file__).parent / "corpus" / "expected.json"
+CORPUS_DIR = Path(os.environ.get("PLANFLOW_CORPUS_DIR", Path(__file__).parent / "corpus"))
+
+
+def corpus_file(name: str) -> Path:
+    """A corpus text by file name, or a skip naming what is missing and where it is looked for."""
+    path = CORPUS_DIR / name
+    if not path.is_file():
+        pytest.skip(f"corpus text {name} is not in {CORPUS_DIR} (set PLANFLOW_CORPUS_DIR)")
+    return path
 
 
 @pytest.fixture

@@ -11,16 +11,15 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
 
 from planflow.documents.reading.parser import ParsedPlan, parse_plan
 from planflow.documents.reading.source import read_source
+from tests.documents.conftest import CORPUS_EXPECTED, corpus_file
 
-CORPUS = Path(__file__).parent / "corpus"
-EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = json.loads(CORPUS_EXPECTED.read_text(encoding="utf-8"))
 TARGET = 0.95
 
 
@@ -75,7 +74,7 @@ def _documents() -> list[dict[str, Any]]:
 
 
 def _check(entry: dict[str, Any]) -> list[tuple[str, Any, Any]]:
-    source = read_source(CORPUS / entry["file"])
+    source = read_source(corpus_file(entry["file"]))
     got = _fields(parse_plan(source.lines, source=source.name), source.shape)
     want = _wanted(entry)
     return [(name, want[name], got[name]) for name in _FIELDS if got[name] != want[name]]

@@ -19,9 +19,8 @@ from planflow.documents.reading.importer import import_plan
 from planflow.documents.reading.parser import ParsedPlan, parse_plan
 from planflow.documents.reading.shapes import normalise
 from planflow.documents.reading.source import read_source
-from tests.documents.conftest import DAKLAK_2023
+from tests.documents.conftest import DAKLAK_2023, corpus_file
 
-CORPUS = Path(__file__).parent / "corpus"
 PLAIN = DAKLAK_2023.read_text(encoding="utf-8")
 
 
@@ -127,7 +126,7 @@ def test_site_text_before_and_after_is_dropped() -> None:
 
 def test_a_header_flattened_into_a_table_row_is_not_the_issuer() -> None:
     """ "ỦY BAN NHÂN DÂN | CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM |" (Hậu Giang 2016)."""
-    plan, _ = _parse(CORPUS / "haugiang_2016_kh28.txt")
+    plan, _ = _parse(corpus_file("haugiang_2016_kh28.txt"))
     assert plan.issuer == "UBND tỉnh Hậu Giang"
     assert (plan.place, str(plan.issued_on)) == ("Hậu Giang", "2016-04-11")
 
@@ -145,7 +144,7 @@ def test_a_header_without_its_issuer_line_takes_the_place_with_a_warning() -> No
 
 def test_a_place_wrapped_inside_its_name() -> None:
     """ "Lâm" / "Đồng, ngày 23 tháng 02 năm 2022" gave place "Đồng"; "ỦY" / "BAN NHÂN DÂN"."""
-    plan, _ = _parse(CORPUS / "lamdong_2022_kh1073.txt")
+    plan, _ = _parse(corpus_file("lamdong_2022_kh1073.txt"))
     assert (plan.place, plan.issuer) == ("Lâm Đồng", "UBND tỉnh Lâm Đồng")
 
 
@@ -174,7 +173,7 @@ def test_a_place_wrapped_inside_its_name() -> None:
 )
 def test_a_title_wrapped_onto_several_lines_is_read_whole(name: str, title: str) -> None:
     """One title came out as "TRIỂN"; the rest fell into the preamble."""
-    plan, _ = _parse(CORPUS / name)
+    plan, _ = _parse(corpus_file(name))
     assert plan.title == title
     assert not (plan.preamble or "").startswith(("KHAI", "GIAI", "CHÍNH PHỦ", "2021"))
 
@@ -182,7 +181,7 @@ def test_a_title_wrapped_onto_several_lines_is_read_whole(name: str, title: str)
 def test_a_plan_issued_by_a_decision() -> None:
     """Số: 1100/QĐ-UBND with the plan attached: the decision's signer and recipients before the
     KẾ HOẠCH heading are read, and the plan's own title."""
-    plan, _ = _parse(CORPUS / "tayninh_2021_qd1100_tvpl.txt")
+    plan, _ = _parse(corpus_file("tayninh_2021_qd1100_tvpl.txt"))
     assert (plan.wrapper, plan.number, plan.kind.value) == ("decision", "1100/QĐ-UBND", "plan")
     assert (plan.signature.name, plan.signature.title) == ("Nguyễn Mạnh Hùng", "PHÓ CHỦ TỊCH")
     assert plan.signature.block == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
@@ -191,7 +190,7 @@ def test_a_plan_issued_by_a_decision() -> None:
 
 
 def test_a_decision_without_the_plans_title_takes_its_subject_with_a_warning() -> None:
-    plan, _ = _parse(CORPUS / "hoabinh_2013_qd733.txt")
+    plan, _ = _parse(corpus_file("hoabinh_2013_qd733.txt"))
     assert plan.wrapper == "decision"
     assert plan.title.startswith("HÀNH ĐỘNG THỰC HIỆN CHIẾN LƯỢC PHÁT TRIỂN GIA ĐÌNH")
     assert any(w.startswith("title:") for w in plan.warnings)
@@ -216,11 +215,11 @@ def test_the_year_never_comes_from_a_cited_document() -> None:
 def test_lines_that_go_on_with_a_capital_are_rejoined() -> None:
     """ "… thực hiện có hiệu quả" / "Luật phòng, chống …" (Sơn La): one bullet, not two; a
     heading wrapped after a comma is not an empty section (Phú Yên)."""
-    plan, _ = _parse(CORPUS / "sonla_2020_kh90.txt")
+    plan, _ = _parse(corpus_file("sonla_2020_kh90.txt"))
     purpose = plan.purpose[0]
     assert len(purpose.items) == 2
     assert "có hiệu quả Luật phòng, chống bạo lực gia đình" in purpose.items[1]
-    phuyen, _ = _parse(CORPUS / "phuyen_2022_kh54.txt")
+    phuyen, _ = _parse(corpus_file("phuyen_2022_kh54.txt"))
     assert phuyen.parts == [("I", "MỤC ĐÍCH, YÊU CẦU")]
     assert [s.title for s in phuyen.purpose] == ["Mục đích", "Yêu cầu"]
 
@@ -245,7 +244,7 @@ def test_signature_misspellings_are_put_right_with_a_warning() -> None:
 
 
 def test_a_signer_glued_to_the_title() -> None:
-    plan, _ = _parse(CORPUS / "travinh_2013_qd1168.txt")
+    plan, _ = _parse(corpus_file("travinh_2013_qd1168.txt"))
     assert (plan.signature.name, plan.signature.title) == ("Sơn Thị Ánh Hồng", "PHÓ CHỦ TỊCH")
 
 

@@ -22,12 +22,11 @@ from planflow.documents.writing.render_docx import PAGE
 from planflow.documents.writing.render_model import Document, Header, Para, Signature, prose_label
 from planflow.models import OrgUnit, ReportKind, UnitKind
 from planflow.services.aggregation import compiled_figures
-from planflow.services.hierarchy import load_units
 from planflow.states import NotFound
+from tests.documents.conftest import HANOI_2020
 from tests.documents.cycle import CITY_NUMBER, PERIOD, cascaded, reported
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
-CORPUS = Path(__file__).parent / "corpus"
 
 
 def docx_text(path: Path) -> tuple[list[str], list[list[list[str]]]]:
@@ -326,13 +325,11 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
         )
     root, ha_dong = cascaded(session)
     draft = write_plan(session, plan_id=ha_dong.id, fmt="docx", out=tmp_path / "sub-plan.docx")
-    load_units(session=session, province="Tây Ninh", tiers=3)
-    tay_ninh = save_plan(
-        session=session,
-        imported=import_plan(session=session, text_or_path=CORPUS / "tayninh_2021_qd1100_tvpl.txt"),
+    hanoi_2020 = save_plan(
+        session=session, imported=import_plan(session=session, text_or_path=HANOI_2020)
     )
     imported = write_plan(
-        session, plan_id=tay_ninh.id, fmt="docx", out=tmp_path / "imported-plan.docx"
+        session, plan_id=hanoi_2020.id, fmt="docx", out=tmp_path / "imported-plan.docx"
     )
     ids = reported(session, root=root)
     sources = [
@@ -394,7 +391,7 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
             DOCS.mkdir(exist_ok=True)
             for old in DOCS.glob(f"{source.stem}-page*.png"):
                 old.unlink()
-            keep = shots[:1] if source.stem == "sub-plan" else shots  # its 12 pages: the first
+            keep = shots if source.stem == "compiled-report" else shots[:1]  # plans: the first page
             for n, shot in enumerate(keep, start=1):
                 shutil.copy(shot, DOCS / f"{source.stem}-page{n}.png")
     report_text = subprocess.run(

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -21,9 +20,9 @@ from planflow.documents.reading.source import read_source
 from planflow.documents.vntext import fold
 from planflow.documents.writing.render import render_plan
 from planflow.services.hierarchy import load_units
+from tests.documents.conftest import CORPUS_EXPECTED, corpus_file
 
-CORPUS = Path(__file__).parent / "corpus"
-EXPECTED = json.loads((CORPUS / "expected.json").read_text(encoding="utf-8"))
+EXPECTED = json.loads(CORPUS_EXPECTED.read_text(encoding="utf-8"))
 PROVINCES = (
     "Tây Ninh", "Bình Định", "Bạc Liêu", "Hậu Giang", "Hà Giang", "Ninh Thuận", "Sơn La",
     "Phú Yên", "Trà Vinh", "Hòa Bình", "Lâm Đồng", "Tuyên Quang", "Lạng Sơn",
@@ -81,7 +80,7 @@ def test_every_corpus_plan_renders_without_inventing(provinces: Session) -> None
     rendered = 0
     invented: list[str] = []
     for name in files:
-        path = CORPUS / name
+        path = corpus_file(name)
         source = _key(" ".join(read_source(path).lines))
         imported = import_plan(session=provinces, text_or_path=path)
         assert imported.issuer is not None, (name, imported.unresolved)
@@ -101,7 +100,7 @@ def test_every_corpus_plan_renders_without_inventing(provinces: Session) -> None
 
 
 def test_the_render_keeps_the_plans_own_parts_and_leaves_gaps_blank(provinces: Session) -> None:
-    imported = import_plan(session=provinces, text_or_path=CORPUS / "ninhthuan_2021_kh1790.txt")
+    imported = import_plan(session=provinces, text_or_path=corpus_file("ninhthuan_2021_kh1790.txt"))
     plan = save_plan(session=provinces, imported=imported)
     text = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
     assert "I. MỤC ĐÍCH, YÊU CẦU" in text and "II. CHỈ TIÊU" in text
@@ -114,7 +113,9 @@ def test_the_render_keeps_the_plans_own_parts_and_leaves_gaps_blank(provinces: S
 
 
 def test_a_decision_wrapped_plan_renders_as_the_attached_plan(provinces: Session) -> None:
-    imported = import_plan(session=provinces, text_or_path=CORPUS / "tayninh_2021_qd1100_tvpl.txt")
+    imported = import_plan(
+        session=provinces, text_or_path=corpus_file("tayninh_2021_qd1100_tvpl.txt")
+    )
     plan = save_plan(session=provinces, imported=imported)
     text = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
     assert "Số: 1100/QĐ-UBND" not in text
@@ -123,7 +124,7 @@ def test_a_decision_wrapped_plan_renders_as_the_attached_plan(provinces: Session
 
 
 def test_the_check_flags_what_rendering_used_to_invent() -> None:
-    source = _key(" ".join(read_source(CORPUS / "tayninh_2021_qd1100_tvpl.txt").lines))
+    source = _key(" ".join(read_source(corpus_file("tayninh_2021_qd1100_tvpl.txt")).lines))
     fields = {"1100", "qd", "ubnd", "tay", "ninh", "tinh", "21", "5", "2021"}
     for made_up in (
         "Trên đây là Kế hoạch tHỰC HIỆN CÔNG TÁC BÌNH ĐẲNG GIỚI của Ủy ban nhân dân tỉnh Tây Ninh.",
@@ -138,7 +139,7 @@ def test_the_check_flags_what_rendering_used_to_invent() -> None:
 
 def test_the_plans_own_lettered_items_get_no_dash(provinces: Session) -> None:
     """ "- a) Giai đoạn 1 …" doubled the markers: a lettered item keeps its own."""
-    imported = import_plan(session=provinces, text_or_path=CORPUS / "lamdong_2022_kh1073.txt")
+    imported = import_plan(session=provinces, text_or_path=corpus_file("lamdong_2022_kh1073.txt"))
     plan = save_plan(session=provinces, imported=imported)
     text = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
     assert "a) Giai đoạn 1 (từ năm 2022 - 2025):" in text
@@ -146,7 +147,7 @@ def test_the_plans_own_lettered_items_get_no_dash(provinces: Session) -> None:
 
 
 def test_html_print_keeps_the_signature_together_and_numbers_pages(provinces: Session) -> None:
-    imported = import_plan(session=provinces, text_or_path=CORPUS / "tayninh_2021_qd1100.txt")
+    imported = import_plan(session=provinces, text_or_path=corpus_file("tayninh_2021_qd1100.txt"))
     plan = save_plan(session=provinces, imported=imported)
     html = render_plan(provinces, plan_id=plan.id, fmt="html").decode("utf-8")
     assert re.search(r"table\.tail[^{]*\{[^}]*break-inside:\s*avoid", html)
