@@ -84,6 +84,13 @@ OPEN = (State.issued, State.acknowledged)
 SENT = (State.submitted, State.aggregated)
 MAX_BODY = uploads.MAX_BYTES + 2 * 1024 * 1024  # an upload at the limit plus the form around it
 DENIED_TEXT = {
+    "moved": (
+        "Yêu cầu đã chuyển cho đơn vị kế thừa",
+        (
+            "Sau khi sắp xếp đơn vị hành chính, yêu cầu này do đơn vị kế thừa thực hiện; đơn vị "
+            "không còn phải gửi báo cáo này. Các báo cáo đơn vị đã gửi trước đó vẫn được lưu."
+        ),
+    ),
     "no_session": (
         "Chưa mở phiên làm việc",
         (

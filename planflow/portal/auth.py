@@ -25,7 +25,8 @@ HIDDEN_STATES = (State.drafted, State.cancelled)
 
 
 class PortalDenied(Exception):
-    """Answered with a Vietnamese page: ``why`` is no_session, expired, revoked, csrf, missing."""
+    """Answered with a Vietnamese page: ``why`` is no_session, expired, revoked, csrf, missing,
+    moved."""
 
     def __init__(self, status: int, why: str, unit: OrgUnit | None = None) -> None:
         super().__init__(why)
@@ -95,10 +96,21 @@ def csrf_checked(caller: UnitCaller, csrf: Annotated[str, Form()] = "") -> Calle
 UnitPost = Annotated[Caller, Depends(csrf_checked)]
 
 
-def own_request(request_id: int, caller: UnitCaller, session: DB) -> ReportRequest:
-    """One of the caller's own issued requests, else 404."""
+def own_request(
+    request_id: int, request: Request, caller: UnitCaller, session: DB
+) -> ReportRequest:
+    """One of the caller's own issued requests, else 404. A cancelled one (its plan withdrawn,
+    or merged into a successor's) can still be read, not changed; one that moved to a successor
+    unit after a reorganisation answers, to its former unit, a page saying so."""
     row = session.get(ReportRequest, request_id)
-    if row is None or row.unit_id != caller.unit.id or row.status in HIDDEN_STATES:
+    if row is None or row.status == State.drafted:
+        raise not_found()
+    reading = request.method in ("GET", "HEAD")
+    if row.unit_id != caller.unit.id:
+        if reading and caller.unit.id in (row.origins or []):
+            raise PortalDenied(200, "moved")
+        raise not_found()
+    if row.status == State.cancelled and not reading:
         raise not_found()
     return row
 
@@ -109,7 +121,8 @@ OwnRequest = Annotated[ReportRequest, Depends(own_request)]
 def own_plan(plan_id: int, caller: UnitCaller, session: DB) -> Plan:
     """A plan that assigns the caller work, asks it for reports, or that it issued; else 404."""
     plan = session.get(Plan, plan_id)
-    if plan is None or (plan.status in HIDDEN_STATES and plan.issuer_id != caller.unit.id):
+    # a withdrawn plan stays readable to the units it concerned (their messages link to it)
+    if plan is None or (plan.status == State.drafted and plan.issuer_id != caller.unit.id):
         raise not_found()
     if plan.issuer_id == caller.unit.id:
         return plan
