@@ -463,6 +463,17 @@ def _request_page(
     )
 
 
+def _changed_meanwhile(session: Session, caller: Caller, row: ReportRequest) -> HTMLResponse:
+    """The request's page again (409) when its state moved while the unit was on it."""
+    return _request_page(
+        session,
+        caller,
+        row,
+        status=409,
+        errors=["Yêu cầu đã thay đổi trạng thái; hãy tải lại trang."],
+    )
+
+
 NOTICES = {
     "ack": "Đã ghi nhận đơn vị tiếp nhận yêu cầu.",
     "sent": "Đã gửi báo cáo. Cảm ơn đơn vị.",
@@ -550,13 +561,7 @@ def _routes(app: FastAPI) -> None:
                 session.commit()
             except PlanflowError:
                 session.rollback()
-                return _request_page(
-                    session,
-                    caller,
-                    row,
-                    status=409,
-                    errors=["Yêu cầu đã thay đổi trạng thái; hãy tải lại trang."],
-                )
+                return _changed_meanwhile(session, caller, row)
         return RedirectResponse(f"/requests/{row.id}?ok=ack", status_code=303)
 
     @app.post("/requests/{request_id}/submit")
@@ -729,13 +734,7 @@ def _routes(app: FastAPI) -> None:
             session.commit()
         except PlanflowError:
             session.rollback()
-            return _request_page(
-                session,
-                caller,
-                row,
-                status=409,
-                errors=["Yêu cầu đã thay đổi trạng thái; hãy tải lại trang."],
-            )
+            return _changed_meanwhile(session, caller, row)
         return RedirectResponse(f"/requests/{row.id}?ok=doc", status_code=303)
 
     @app.get("/plans/{plan_id}", response_class=HTMLResponse)
