@@ -72,8 +72,8 @@ def normalise(lines: list[str], *, shape: str | None = None) -> tuple[list[str],
     body, had_site = _drop_site_text(cells)
     if seen == "plain" and (had_cells or had_site):
         seen = "web"
-    if seen in ("web", "pdf") or _wrapped(body):
-        body = _unwrap(body)
+    wrapped = seen in ("web", "pdf") or _wrapped(body)
+    body = _unwrap(body) if wrapped else _mend_plain(body)
     return _join_lone_dashes(body), seen
 
 
@@ -212,6 +212,25 @@ def _unwrap(lines: list[str]) -> list[str]:
         if _WHOLE.match(text) or _COMPLETE.match(text):
             flush()
     flush()
+    return out
+
+
+def _mend_plain(lines: list[str]) -> list[str]:
+    """A plain text keeps its lines, but two breaks that no writer means are mended: in the
+    header above the first heading, a word left alone on its line goes on with the next one
+    ("Kon" / "Tum, ngày …", "ỦY" / "BAN NHÂN DÂN", "Số:" / "47/KH-UBND"); anywhere, a line
+    ending with a comma goes on with the next one unless that one opens something
+    ("I. MỤC ĐÍCH," / "YÊU CẦU")."""
+    head = next((i for i, x in enumerate(lines[:200]) if _WHOLE.match(x.strip())), 0)
+    out: list[str] = []
+    for i, line in enumerate(lines):
+        text = line.strip()
+        last = out[-1].strip() if out else ""
+        lone = i <= head and len(last.split()) == 1 and not _RULE.match(last)
+        if text and (lone or (last.endswith(",") and not _opens(text))):
+            out[-1] = f"{last} {text}"
+        else:
+            out.append(line)
     return out
 
 

@@ -63,11 +63,15 @@ _TITLES = (
 
 
 def _unglue(line: str) -> tuple[str, str] | None:
-    """ "PHÓ CHỦ TỊCHSơn Thị Ánh Hồng" -> ("PHÓ CHỦ TỊCH", "Sơn Thị Ánh Hồng")."""
+    """ "PHÓ CHỦ TỊCHSơn Thị Ánh Hồng" or "PHÓ CHỦ TỊCH Sơn Thị Ánh Hồng" (a table's cells
+    flattened onto one line) -> ("PHÓ CHỦ TỊCH", "Sơn Thị Ánh Hồng")."""
     for i in range(2, len(line) - 1):
-        if line[i].isupper() and line[i + 1].islower() and line[i - 1].isalpha():
+        if line[i].isupper() and line[i + 1].islower() and (
+            line[i - 1].isalpha() or line[i - 1] == " "
+        ):
             title, name = line[:i].strip(), line[i:].strip()
-            if is_upper_line(title) and _looks_like_name(name):
+            glued = line[i - 1].isalpha() or _is_signature_title(title)
+            if glued and is_upper_line(title) and _looks_like_name(name):
                 return title, name
             return None
     return None
