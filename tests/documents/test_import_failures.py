@@ -46,13 +46,16 @@ def test_a_place_and_the_issuer_wrapped_inside_their_names() -> None:
     assert (plan.place, plan.issuer, plan.year) == ("Kon Tum", "UBND tỉnh Kon Tum", 2023)
 
 
+THREE_LINE_TITLE = (
+    "ỦY BAN NHÂN DÂN\nTỈNH QUẢNG TRỊ\nSố: 88/KH-UBND\nQuảng Trị, ngày 02 tháng 6 năm 2021\n"
+    "KẾ HOẠCH\nTRIỂN\nKHAI CÔNG TÁC PHÒNG, CHỐNG BẠO LỰC GIA ĐÌNH TRÊN ĐỊA BÀN TỈNH\n"
+    "QUẢNG TRỊ GIAI ĐOẠN 2021 - 2025\n"
+    "Căn cứ Luật Phòng, chống bạo lực gia đình năm 2007;\n" + BODY
+)
+
+
 def test_an_all_caps_title_wrapped_over_three_lines_is_read_whole() -> None:
-    plan = _parse(
-        "ỦY BAN NHÂN DÂN\nTỈNH QUẢNG TRỊ\nSố: 88/KH-UBND\nQuảng Trị, ngày 02 tháng 6 năm 2021\n"
-        "KẾ HOẠCH\nTRIỂN\nKHAI CÔNG TÁC PHÒNG, CHỐNG BẠO LỰC GIA ĐÌNH TRÊN ĐỊA BÀN TỈNH\n"
-        "QUẢNG TRỊ GIAI ĐOẠN 2021 - 2025\n"
-        "Căn cứ Luật Phòng, chống bạo lực gia đình năm 2007;\n" + BODY
-    )
+    plan = _parse(THREE_LINE_TITLE)
     assert plan.title == (
         "TRIỂN KHAI CÔNG TÁC PHÒNG, CHỐNG BẠO LỰC GIA ĐÌNH TRÊN ĐỊA BÀN TỈNH QUẢNG TRỊ "
         "GIAI ĐOẠN 2021 - 2025"
@@ -60,22 +63,25 @@ def test_an_all_caps_title_wrapped_over_three_lines_is_read_whole() -> None:
     assert (plan.preamble or "").startswith("Căn cứ")
 
 
+DECISION = (
+    "ỦY BAN NHÂN DÂN\nTỈNH BẮC KẠN\n-------\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
+    "Độc lập - Tự do - Hạnh phúc\n---------------\nSố: 905/QĐ-UBND\n"
+    "Bắc Kạn, ngày 18 tháng 6 năm 2022\nQUYẾT ĐỊNH\n"
+    "BAN HÀNH KẾ HOẠCH THỰC HIỆN CÔNG TÁC BÌNH ĐẲNG GIỚI NĂM 2022\n"
+    "ỦY BAN NHÂN DÂN TỈNH BẮC KẠN\n"
+    "Căn cứ Luật Bình đẳng giới ngày 29 tháng 11 năm 2006;\n"
+    "Theo đề nghị của Giám đốc Sở Lao động - Thương binh và Xã hội.\nQUYẾT ĐỊNH:\n"
+    "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch thực hiện công tác bình đẳng giới "
+    "năm 2022.\nĐiều 2. Quyết định này có hiệu lực kể từ ngày ký.\n"
+    "Nơi nhận:\n- Như Điều 2;\n- CT, các PCT UBND tỉnh;\n- Lưu: VT.\n"
+    "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nHoàng Thị Lan\n"
+    "KẾ HOẠCH\nTHỰC HIỆN CÔNG TÁC BÌNH ĐẲNG GIỚI NĂM 2022\n"
+    "(Kèm theo Quyết định số 905/QĐ-UBND ngày 18/6/2022 của UBND tỉnh Bắc Kạn)\n" + BODY
+)
+
+
 def test_a_plan_carried_by_a_decision_reads_the_decisions_tail() -> None:
-    plan = _parse(
-        "ỦY BAN NHÂN DÂN\nTỈNH BẮC KẠN\n-------\nCỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM\n"
-        "Độc lập - Tự do - Hạnh phúc\n---------------\nSố: 905/QĐ-UBND\n"
-        "Bắc Kạn, ngày 18 tháng 6 năm 2022\nQUYẾT ĐỊNH\n"
-        "BAN HÀNH KẾ HOẠCH THỰC HIỆN CÔNG TÁC BÌNH ĐẲNG GIỚI NĂM 2022\n"
-        "ỦY BAN NHÂN DÂN TỈNH BẮC KẠN\n"
-        "Căn cứ Luật Bình đẳng giới ngày 29 tháng 11 năm 2006;\n"
-        "Theo đề nghị của Giám đốc Sở Lao động - Thương binh và Xã hội.\nQUYẾT ĐỊNH:\n"
-        "Điều 1. Ban hành kèm theo Quyết định này Kế hoạch thực hiện công tác bình đẳng giới "
-        "năm 2022.\nĐiều 2. Quyết định này có hiệu lực kể từ ngày ký.\n"
-        "Nơi nhận:\n- Như Điều 2;\n- CT, các PCT UBND tỉnh;\n- Lưu: VT.\n"
-        "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH\nHoàng Thị Lan\n"
-        "KẾ HOẠCH\nTHỰC HIỆN CÔNG TÁC BÌNH ĐẲNG GIỚI NĂM 2022\n"
-        "(Kèm theo Quyết định số 905/QĐ-UBND ngày 18/6/2022 của UBND tỉnh Bắc Kạn)\n" + BODY
-    )
+    plan = _parse(DECISION)
     assert (plan.wrapper, plan.number, plan.kind.value) == ("decision", "905/QĐ-UBND", "plan")
     assert (plan.signature.name, plan.signature.title) == ("Hoàng Thị Lan", "PHÓ CHỦ TỊCH")
     assert plan.recipients == ["Như Điều 2", "CT, các PCT UBND tỉnh", "Lưu: VT"]
@@ -97,13 +103,16 @@ def test_a_decision_without_the_plans_own_title_takes_its_subject_with_a_warning
     assert any(w.startswith("title:") for w in plan.warnings)
 
 
+COMMA_HEADING = (
+    "ỦY BAN NHÂN DÂN\nTỈNH CAO BẰNG\nSố: 61/KH-UBND\nCao Bằng, ngày 08 tháng 4 năm 2020\n"
+    "KẾ HOẠCH\nPhòng, chống bạo lực gia đình năm 2020\n"
+    "I. MỤC ĐÍCH,\nYÊU CẦU\n1. Mục đích\n- Nâng cao nhận thức.\n"
+    "2. Yêu cầu\n- Bảo đảm sự phối hợp giữa các cơ quan.\n"
+)
+
+
 def test_a_heading_wrapped_after_a_comma_is_one_heading() -> None:
-    plan = _parse(
-        "ỦY BAN NHÂN DÂN\nTỈNH CAO BẰNG\nSố: 61/KH-UBND\nCao Bằng, ngày 08 tháng 4 năm 2020\n"
-        "KẾ HOẠCH\nPhòng, chống bạo lực gia đình năm 2020\n"
-        "I. MỤC ĐÍCH,\nYÊU CẦU\n1. Mục đích\n- Nâng cao nhận thức.\n"
-        "2. Yêu cầu\n- Bảo đảm sự phối hợp giữa các cơ quan.\n"
-    )
+    plan = _parse(COMMA_HEADING)
     assert plan.parts == [("I", "MỤC ĐÍCH, YÊU CẦU")]
     assert [s.title for s in plan.purpose] == ["Mục đích", "Yêu cầu"]
 
@@ -125,10 +134,13 @@ def test_a_web_copys_lines_that_go_on_with_a_capital_are_rejoined() -> None:
     assert "có hiệu quả Luật Phòng, chống bạo lực gia đình" in plan.purpose[0].items[1]
 
 
+GLUED_SIGNER = (
+    "ỦY BAN NHÂN DÂN\nTỈNH SÓC TRĂNG\nSố: 73/KH-UBND\nSóc Trăng, ngày 11 tháng 7 năm 2018\n"
+    "KẾ HOẠCH\nThực hiện công tác bình đẳng giới năm 2018\n" + BODY
+    + "Nơi nhận:\n- Như trên;\n- Lưu: VT.\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH Lâm Văn Tùng\n"
+)
+
+
 def test_a_signer_glued_to_the_title_line() -> None:
-    plan = _parse(
-        "ỦY BAN NHÂN DÂN\nTỈNH SÓC TRĂNG\nSố: 73/KH-UBND\nSóc Trăng, ngày 11 tháng 7 năm 2018\n"
-        "KẾ HOẠCH\nThực hiện công tác bình đẳng giới năm 2018\n" + BODY
-        + "Nơi nhận:\n- Như trên;\n- Lưu: VT.\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH Lâm Văn Tùng\n"
-    )
+    plan = _parse(GLUED_SIGNER)
     assert (plan.signature.name, plan.signature.title) == ("Lâm Văn Tùng", "PHÓ CHỦ TỊCH")
