@@ -38,6 +38,10 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
         for kind, by_state in sorted(tree["requests_by_kind_and_state"].items()):
             table.add_row(f"requests: {kind}", *(str(by_state.get(s, 0)) for s in states))
         console.print(table)
+        for c in tree["stale_compiled_reports"]:
+            console.print(f"Báo cáo tổng hợp {c['kind']} kỳ {c['period']} của kế hoạch "
+                          f"{c['plan_id']} chưa cập nhật: có báo cáo đã tính vào bị trả lại; "
+                          "lượt rà soát hằng ngày sẽ tổng hợp lại")
 
 
 def serve() -> None:

@@ -33,6 +33,7 @@ class SweepSummary(BaseModel):
     retried: int
     dead: int
     quiet_hours: bool
+    recompiled: int = 0
 
 
 @db_task
@@ -48,6 +49,15 @@ def mark_and_queue(now: datetime) -> dict:
             "overdue_total": overdue.overdue_total,
             "queued": reminders.messages,
         }
+
+
+@db_task
+def recompile_stale() -> int:
+    """Compile again the compiled reports a later return made stale (one transaction)."""
+    from planflow.services.aggregation import reaggregate_stale
+
+    with db_slot(), unit_of_work() as session:
+        return len(reaggregate_stale(session, actor="rà soát hằng ngày"))
 
 
 @task(cache_policy=NONE, retries=3, retry_delay_seconds=[10, 60, 300])
@@ -146,6 +156,7 @@ def daily_sweep_flow(now: datetime | None = None, send: bool = True) -> SweepSum
     """
     moment = as_utc(now) if now else utcnow()
     queued = mark_and_queue(moment)
+    recompiled = recompile_stale()
     sent = send_outbox(now) if send else {"sent": 0, "retried": 0, "dead": 0, "quiet": False}
     overdue, dead = operator_view()
     create_table_artifact(
@@ -164,5 +175,5 @@ def daily_sweep_flow(now: datetime | None = None, send: bool = True) -> SweepSum
     return SweepSummary(
         newly_overdue=queued["newly_overdue"], overdue_total=queued["overdue_total"],
         messages_queued=queued["queued"], sent=sent["sent"], retried=sent["retried"],
-        dead=sent["dead"], quiet_hours=sent["quiet"],
+        dead=sent["dead"], quiet_hours=sent["quiet"], recompiled=recompiled,
     )

@@ -21,11 +21,18 @@ from planflow.models.outbox import (
     ZaloToken,
 )
 from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection
-from planflow.models.report import Indicator, IndicatorValue, Report, ReportRequest
+from planflow.models.report import (
+    CompiledSource,
+    Indicator,
+    IndicatorValue,
+    Report,
+    ReportRequest,
+)
 
 __all__ = [
     "AccessLink",
     "Assignment",
+    "CompiledSource",
     "Indicator",
     "IndicatorKind",
     "IndicatorValue",

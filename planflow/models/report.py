@@ -61,6 +61,31 @@ class Report(SQLModel, table=True):
     completeness: dict = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
     updated_at: datetime = Field(default_factory=utcnow)
+    stale: bool = Field(
+        default=False,
+        description="compiled report: a submission it counted was returned since; "
+        "the next sweep compiles it again",
+    )
+    stale_since: datetime | None = None
+
+
+class CompiledSource(SQLModel, table=True):
+    """One report a compiled (consolidated) report counted when it was last compiled: a unit's
+    submission, with its request and the moment it was submitted, or a child committee's
+    compiled report (no request)."""
+
+    __tablename__ = "compiled_source"
+    __table_args__ = (
+        UniqueConstraint("compiled_id", "source_id", name="uq_compiled_source"),
+        Index("ix_compiled_source_source", "source_id"),
+        Index("ix_compiled_source_request", "request_id"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True)
+    compiled_id: int = Field(foreign_key="report.id")
+    source_id: int = Field(foreign_key="report.id")
+    request_id: int | None = Field(default=None, foreign_key="report_request.id")
+    submitted_at: datetime | None = None
 
 
 class Indicator(SQLModel, table=True):

@@ -5,6 +5,14 @@ the agencies under its plan + the consolidated reports of its child committees (
 submission where they compile nothing). Counts are summed; a ratio is re-computed from summed
 numerators and denominators, never averaged; "not reported" (None) stays distinct from zero.
 The children move to ``aggregated`` in the transaction that writes the consolidated report.
+
+Nothing that is not submitted is compiled: the requests a level compiles are locked before they
+are read (PostgreSQL: ``SELECT … FOR UPDATE``; SQLite: the transaction takes the database's
+write lock before its first read), so a return racing the aggregation either commits first and
+is left out, or waits and finds the report aggregated. Each compiled report records what it
+counted (``compiled_source``: the submissions with their request and submission time, and the
+child committees' compiled reports); a submission returned after it was counted marks the
+compiled reports holding it stale, and the daily sweep compiles them again.
 """
 
 from __future__ import annotations
@@ -14,12 +22,24 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import FromClause, Row, and_, bindparam, delete, func, insert, union_all, update
+from sqlalchemy import (
+    FromClause,
+    Row,
+    and_,
+    bindparam,
+    delete,
+    func,
+    insert,
+    text,
+    union_all,
+    update,
+)
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
 from planflow.config.db import batched, rows_affected
 from planflow.models import (
+    CompiledSource,
     Indicator,
     IndicatorKind,
     IndicatorValue,
@@ -29,18 +49,21 @@ from planflow.models import (
     ReportKind,
     ReportRequest,
     State,
+    TransitionLog,
     UnitKind,
 )
 from planflow.models.base import pk, table_of
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators, target_for
 from planflow.services.plans import get_plan
-from planflow.states import IllegalTransition, fire_many
+from planflow.states import ConcurrentTransition, IllegalTransition, fire_many
 
 PLAN = table_of(Plan)
 REPORT = table_of(Report)
 REQUEST = table_of(ReportRequest)
 VALUE = table_of(IndicatorValue)
+SOURCE = table_of(CompiledSource)
+AUDIT = table_of(TransitionLog)
 
 NUMBERS = ("male", "female", "total", "numerator", "denominator")
 DONE = (State.submitted, State.aggregated)
@@ -105,6 +128,26 @@ class AggregationResult:
     aggregated: int = 0
     reports_written: int = 0
     values_written: int = 0
+    sources_written: int = 0
+
+
+def begin_write(session: Session) -> None:
+    """Make the session's transaction a writer before it reads what it will change.
+
+    SQLite starts a transaction lazily and takes its write lock at the first write, so rows read
+    before could change under it: a statement that writes nothing takes the lock now (another
+    writer waits for the commit, up to the busy timeout). PostgreSQL needs nothing here: the
+    rows themselves are locked with ``FOR UPDATE``.
+    """
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(text("UPDATE report_request SET id = id WHERE 0 = 1"))
+
+
+def _for_update(query: Any, session: Session) -> Any:
+    """``query`` locking the rows it reads, where the backend locks rows (PostgreSQL)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return query.with_for_update()
+    return query
 
 
 def aggregate_period(
@@ -118,6 +161,7 @@ def aggregate_period(
 ) -> AggregationResult:
     """Aggregate every compiling committee under ``plan_id`` (itself included), deepest first;
     ``only_top`` compiles just ``plan_id``'s issuer from what its children already compiled."""
+    begin_write(session)
     top = get_plan(session, plan_id)
     # a cancelled plan is not compiled; a sub-plan cancelled because its unit ended (1/7/2025)
     # still compiles what was owed under it before: the period's tree is the one of its deadline
@@ -173,22 +217,44 @@ def _aggregate_level(
     """Compile every plan of one depth at once: completeness from the requests, figures with
     one ``INSERT … SELECT … GROUP BY`` per batch of plans (see ``_sum_into``)."""
     plan_ids = [pk(p) for p in plans]
+    # the requests this level compiles, locked until the commit: their own, and the issuers'
+    # own submissions on the parent plans (``own`` in ``_sum_into``)
     requests = _rows(
         session,
-        lambda c: sa_select(
-            col(ReportRequest.id),
-            col(ReportRequest.plan_id),
-            col(ReportRequest.unit_id),
-            col(ReportRequest.status),
-            col(ReportRequest.late),
-            col(ReportRequest.origins),
-        ).where(
-            col(ReportRequest.plan_id).in_(c),
-            col(ReportRequest.kind) == kind,
-            col(ReportRequest.period) == period,
+        lambda c: _for_update(
+            sa_select(
+                col(ReportRequest.id),
+                col(ReportRequest.plan_id),
+                col(ReportRequest.unit_id),
+                col(ReportRequest.status),
+                col(ReportRequest.late),
+                col(ReportRequest.origins),
+            )
+            .where(
+                col(ReportRequest.plan_id).in_(c),
+                col(ReportRequest.kind) == kind,
+                col(ReportRequest.period) == period,
+            )
+            .order_by(col(ReportRequest.id)),
+            session,
         ),
         plan_ids,
     )
+    parents = sorted({p.parent_id for p in plans if p.parent_id is not None})
+    issuers = sorted({p.issuer_id for p in plans})
+    if parents and session.get_bind().dialect.name == "postgresql":
+        for chunk in batched(parents):
+            session.execute(
+                sa_select(REQUEST.c.id)
+                .where(
+                    REQUEST.c.plan_id.in_(chunk),
+                    REQUEST.c.unit_id.in_(issuers),
+                    REQUEST.c.kind == kind,
+                    REQUEST.c.period == period,
+                )
+                .order_by(REQUEST.c.id)
+                .with_for_update()
+            ).all()
     origins = {o for r in requests for o in (r.origins or [])}
     labels = _labels(
         session, {r.unit_id for r in requests} | {p.issuer_id for p in plans} | origins
@@ -220,11 +286,17 @@ def _aggregate_level(
             node.missing_units.append(labels[unit_id][1])
     _write_consolidated(session, plans, kind, period, completeness)
     for chunk in batched(plan_ids):
-        result.values_written += _sum_into(session, chunk, kind, period)
+        sources, values = _sum_into(session, chunk, kind, period)
+        result.sources_written += sources
+        result.values_written += values
     result.reports_written += len(plans)
-    result.aggregated += len(
-        fire_many(session, ReportRequest, to_aggregate, "aggregate", actor=actor)
-    )
+    moved = fire_many(session, ReportRequest, to_aggregate, "aggregate", actor=actor)
+    if len(moved) != len(to_aggregate):  # cannot happen while the rows are locked
+        raise ConcurrentTransition(
+            f"{len(to_aggregate) - len(moved)} báo cáo đổi trạng thái trong lúc tổng hợp: "
+            "chưa ghi gì, hãy tổng hợp lại"
+        )
+    result.aggregated += len(moved)
     result.nodes.extend(completeness[pk(p)] for p in plans)
 
 
@@ -281,6 +353,7 @@ def _write_consolidated(
     if new_rows:
         session.execute(insert(REPORT), new_rows)
     if existing:
+        _clear_stale(session, list(existing.values()), now)
         session.execute(
             update(REPORT)
             .where(REPORT.c.id == bindparam("report_id"))
@@ -292,6 +365,46 @@ def _write_consolidated(
         )
         for chunk in batched(list(existing.values())):
             session.execute(delete(VALUE).where(VALUE.c.report_id.in_(chunk)))
+            session.execute(delete(SOURCE).where(SOURCE.c.compiled_id.in_(chunk)))
+
+
+def _clear_stale(session: Session, report_ids: list[int], now: Any) -> None:
+    """Compiled reports about to be compiled again are current again (an audit row each)."""
+    for chunk in batched(report_ids):
+        cleared = session.execute(
+            update(REPORT)
+            .where(REPORT.c.id.in_(chunk), REPORT.c.stale.is_(True))
+            .values(stale=False, stale_since=None)
+            .returning(REPORT.c.id)
+        ).scalars().all()
+        _audit(session, cleared, "recompile", "stale", "current", "tổng hợp lại", "tổng hợp", now)
+
+
+def _audit(
+    session: Session,
+    report_ids: Iterable[int],
+    trigger: str,
+    before: str,
+    after: str,
+    reason: str,
+    actor: str,
+    now: Any,
+) -> None:
+    rows = [
+        {
+            "entity": "report",
+            "entity_id": report_id,
+            "trigger": trigger,
+            "from_state": before,
+            "to_state": after,
+            "actor": actor,
+            "reason": reason,
+            "at": now,
+        }
+        for report_id in report_ids
+    ]
+    if rows:
+        session.execute(insert(AUDIT), rows)
 
 
 def _consolidated_of(report: FromClause, kind: ReportKind, period: str) -> list[Any]:
@@ -313,9 +426,12 @@ def _submitted(report: FromClause, kind: ReportKind, period: str) -> list[Any]:
     ]
 
 
-def _sum_into(session: Session, plan_ids: list[int], kind: ReportKind, period: str) -> int:
-    """Write the figures of these plans' consolidated reports in one ``INSERT … SELECT … GROUP
-    BY``; returns the number of rows written.
+def _sum_into(
+    session: Session, plan_ids: list[int], kind: ReportKind, period: str
+) -> tuple[int, int]:
+    """Record what these plans' consolidated reports count (one ``INSERT … SELECT`` into
+    ``compiled_source``) and write their figures from exactly that (one ``INSERT … SELECT …
+    GROUP BY``); returns the numbers of source and figure rows written.
 
     A compiling plan's figures are the sums, per indicator, of three kinds of source report:
     the submissions on the plan itself (less those of child committees that compiled their
@@ -371,19 +487,111 @@ def _sum_into(session: Session, plan_ids: list[int], kind: ReportKind, period: s
         .where(compiling.c.id.in_(plan_ids), *_submitted(source, kind, period))
     )
     sources = union_all(direct, from_children, own).subquery("sources")
-    sums = (
+    counted = REPORT.alias("counted")
+    contents = (
         sa_select(
             sources.c.target_id,
+            sources.c.source_id,
+            counted.c.request_id,
+            REQUEST.c.submitted_at,
+        )
+        .join(counted, counted.c.id == sources.c.source_id)
+        .outerjoin(REQUEST, REQUEST.c.id == counted.c.request_id)
+    )
+    recorded = session.execute(
+        insert(SOURCE).from_select(
+            ["compiled_id", "source_id", "request_id", "submitted_at"], contents
+        )
+    )
+    sums = (
+        sa_select(
+            SOURCE.c.compiled_id,
             VALUE.c.indicator_code,
             *(func.sum(VALUE.c[name]) for name in NUMBERS),
         )
-        .join(VALUE, VALUE.c.report_id == sources.c.source_id)
-        .group_by(sources.c.target_id, VALUE.c.indicator_code)
+        .select_from(compiling)
+        .join(target, into(compiling.c.id))
+        .join(SOURCE, SOURCE.c.compiled_id == target.c.id)
+        .join(VALUE, VALUE.c.report_id == SOURCE.c.source_id)
+        .where(compiling.c.id.in_(plan_ids))
+        .group_by(SOURCE.c.compiled_id, VALUE.c.indicator_code)
     )
     written = session.execute(
         insert(VALUE).from_select(["report_id", "indicator_code", *NUMBERS], sums)
     )
-    return rows_affected(written)
+    return rows_affected(recorded), rows_affected(written)
+
+
+def mark_stale(
+    session: Session, *, request_id: int, reason: str, actor: str, at: Any = None
+) -> list[int]:
+    """A submission counted by compiled reports was returned: mark them stale, and the compiled
+    reports that counted those, up the tree (an audit row each); returns their ids."""
+    now = at or utcnow()
+    why = f"yêu cầu báo cáo {request_id} bị trả lại: {reason}"
+    frontier = set(
+        session.execute(
+            sa_select(SOURCE.c.compiled_id).where(SOURCE.c.request_id == request_id)
+        ).scalars()
+    )
+    seen: set[int] = set()
+    marked: list[int] = []
+    while frontier:
+        seen |= frontier
+        for chunk in batched(sorted(frontier)):
+            newly = session.execute(
+                update(REPORT)
+                .where(REPORT.c.id.in_(chunk), REPORT.c.stale.is_(False))
+                .values(stale=True, stale_since=now)
+                .returning(REPORT.c.id)
+            ).scalars().all()
+            _audit(session, newly, "stale", "current", "stale", why, actor, now)
+            marked.extend(newly)
+        frontier = {
+            row
+            for chunk in batched(sorted(frontier))
+            for row in session.execute(
+                sa_select(SOURCE.c.compiled_id).where(SOURCE.c.source_id.in_(chunk))
+            ).scalars()
+        } - seen
+    for obj in list(session.identity_map.values()):  # loaded reports must show the flag
+        if isinstance(obj, Report) and obj.id in seen:
+            session.expire(obj)
+    return sorted(marked)
+
+
+@dataclass(frozen=True)
+class Recompiled:
+    plan_id: int
+    kind: ReportKind
+    period: str
+    report_id: int
+
+
+def reaggregate_stale(session: Session, *, actor: str) -> list[Recompiled]:
+    """Compile again every stale compiled report, deepest first (each from what its children
+    compiled: ``only_top``); a report under a cancelled plan stays stale."""
+    stale = session.execute(
+        sa_select(REPORT.c.id, REPORT.c.plan_id, REPORT.c.kind, REPORT.c.period)
+        .join(PLAN, PLAN.c.id == REPORT.c.plan_id)
+        .where(REPORT.c.consolidated.is_(True), REPORT.c.stale.is_(True))
+        .order_by(PLAN.c.depth.desc(), REPORT.c.id)
+    ).all()
+    done = []
+    for report_id, plan_id, kind, period in stale:
+        try:
+            aggregate_period(
+                session=session,
+                plan_id=plan_id,
+                kind=ReportKind(kind),
+                period=period,
+                actor=actor,
+                only_top=True,
+            )
+        except IllegalTransition:
+            continue
+        done.append(Recompiled(plan_id, ReportKind(kind), period, report_id))
+    return done
 
 
 def _consolidated(

@@ -307,11 +307,18 @@ def _numbers(value: CleanValue) -> dict[str, int | None]:
 def return_report(
     *, session: Session, request_id: int, reason: str, actor: str, at: datetime | None = None
 ) -> ReportRequest:
-    """Send a submitted report back for revision; the reason is required and reaches the unit."""
-    row = _locked_request(session, request_id)
-    fire(session, row, "return", actor=actor, reason=reason, at=at)
-    from planflow.services import notify
+    """Send a submitted report back for revision; the reason is required and reaches the unit.
+    The compiled reports that counted it become stale (the sweep compiles them again)."""
+    from planflow.services import aggregation, notify
 
+    aggregation.begin_write(session)  # an aggregation under way finishes first (SQLite)
+    row = _locked_request(session, request_id)
+    if row.status == State.aggregated:
+        raise IllegalTransition(
+            f"báo cáo của yêu cầu {request_id} đã được tổng hợp lên cấp trên: không trả lại được"
+        )
+    fire(session, row, "return", actor=actor, reason=reason, at=at)
+    aggregation.mark_stale(session, request_id=pk(row), reason=reason, actor=actor, at=at)
     notify.returned(session, request_id=pk(row), reason=reason)
     session.flush()
     return row

@@ -8,7 +8,7 @@ from sqlalchemy import func
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from planflow.models import OrgUnit, Plan, ReportRequest
+from planflow.models import OrgUnit, Plan, Report, ReportRequest
 from planflow.models.base import pk
 
 
@@ -34,6 +34,14 @@ def status_summary(session: Session) -> list[dict]:
         .group_by(tree, kind_, status_)
     ).all():
         request_states[tree_id][kind][state] += count
+    stale: dict[int, list[dict]] = defaultdict(list)
+    for tree_id, plan_id, kind, period in session.execute(
+        sa_select(tree, col(Report.plan_id), col(Report.kind), col(Report.period))
+        .join(Plan, col(Plan.id) == col(Report.plan_id))
+        .where(col(Report.consolidated), col(Report.stale))
+        .order_by(col(Report.plan_id))
+    ).all():
+        stale[tree_id].append({"plan_id": plan_id, "kind": kind, "period": period})
     out = []
     for plan, issuer in roots:
         out.append(
@@ -48,6 +56,7 @@ def status_summary(session: Session) -> list[dict]:
                 "requests_by_kind_and_state": {
                     kind: dict(states) for kind, states in request_states[pk(plan)].items()
                 },
+                "stale_compiled_reports": stale[pk(plan)],
             }
         )
     return out

@@ -77,6 +77,14 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
             ),
         )
     )
+    if report.stale:
+        doc.body.append(
+            Para(
+                "note",
+                "Lưu ý: số liệu tổng hợp này chưa cập nhật — một báo cáo đã được tính vào bị trả "
+                "lại sau khi tổng hợp; lượt rà soát hằng ngày sẽ tổng hợp lại.",
+            )
+        )
     nodes, counts = _completeness_rows(session, plan, report, kind, period)
     doc.body.append(Para("part", "I. TÌNH HÌNH BÁO CÁO CỦA CÁC ĐƠN VỊ"))
     total = nodes[-1]
