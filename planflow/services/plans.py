@@ -22,8 +22,9 @@ from planflow.models import (
     TransitionLog,
 )
 from planflow.models.base import stored_ids, table_of
-from planflow.models.time import utcnow
+from planflow.models.time import as_utc, utcnow
 from planflow.services import notify
+from planflow.services.reporting import submission_values
 from planflow.services.succession import units_on
 from planflow.states import (
     GuardFailed,
@@ -289,7 +290,9 @@ def _sub_plan_delivered(
     ).first()
     if request is None:
         return
-    fire(session, request, "submit", actor=actor, at=at, content_checked=True)
+    when = as_utc(at) if at else utcnow()
+    fire(session, request, "submit", actor=actor, at=when,
+         values=submission_values(request, when), content_checked=True)
     report = session.exec(select(Report).where(Report.request_id == request.id)).first() or Report(
         request_id=request.id,
         plan_id=request.plan_id,

@@ -26,7 +26,7 @@ from planflow.models import (
     State,
 )
 from planflow.models.base import pk
-from planflow.models.time import utcnow
+from planflow.models.time import as_utc, end_of_local_day, utcnow
 from planflow.services.catalogue import indicators
 from planflow.states import IllegalTransition, NotFound, ValidationFailed, fire
 
@@ -229,6 +229,12 @@ def acknowledge(
     return row
 
 
+def submission_values(row: ReportRequest, at: datetime) -> dict[str, Any]:
+    """What a submission records beside its state: when, and whether after the deadline's day
+    (Hà Nội time)."""
+    return {"submitted_at": at, "late": at > end_of_local_day(row.deadline)}
+
+
 def submit_report(
     *,
     session: Session,
@@ -272,7 +278,9 @@ def submit_report(
         raise ValidationFailed(
             f"report request {request_id}: " + "; ".join(str(p) for p in problems), problems
         )
-    fire(session, row, "submit", actor=actor, at=at, content_checked=True)
+    at = as_utc(at) if at else utcnow()
+    fire(session, row, "submit", actor=actor, at=at, values=submission_values(row, at),
+         content_checked=True)
     report = session.exec(select(Report).where(Report.request_id == row.id)).first()
     if report is None:
         report = Report(

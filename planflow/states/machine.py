@@ -23,7 +23,7 @@ from transitions import EventData, Machine, MachineError
 from planflow.config.db import rows_affected
 from planflow.models import Assignment, Plan, ReportRequest, State, TransitionLog
 from planflow.models.base import pk, table_of
-from planflow.models.time import as_utc, end_of_local_day, utcnow
+from planflow.models.time import as_utc, utcnow
 from planflow.states.errors import ConcurrentTransition, GuardFailed, IllegalTransition
 from planflow.states.tables import MOVES, Move
 
@@ -54,6 +54,7 @@ class Subject:
     at: datetime = field(default_factory=utcnow)
     extra: Mapping[str, Any] = field(default_factory=dict)
     changes: dict[str, Any] = field(default_factory=dict)
+    refusal: str | None = None  # set by the first guard that refuses
 
     @property
     def label(self) -> str:
@@ -69,34 +70,28 @@ def describe(row: Any) -> str:
     return f"{type(row).__name__} {getattr(row, 'id', '?')}"
 
 
-# --- guards: each raises GuardFailed with its reason, or returns True -------------------------
+# --- guards: pure functions of the subject (row and context); each returns why it refuses, or None
 
 
-def _reason_given(ev: EventData) -> bool:
-    subject = cast(Subject, ev.model)
+def _reason_given(subject: Subject, trigger: str) -> str | None:
     if not (subject.reason or "").strip():
-        raise GuardFailed(f"{subject.label}: '{ev.event.name}' needs a reason")
-    return True
+        return f"{subject.label}: '{trigger}' needs a reason"
+    return None
 
 
-def _deadline_set(ev: EventData) -> bool:
-    subject = cast(Subject, ev.model)
+def _deadline_set(subject: Subject, trigger: str) -> str | None:
     if subject.row.deadline is None:
-        raise GuardFailed(f"{subject.label}: 'issue' needs a deadline")
-    return True
+        return f"{subject.label}: '{trigger}' needs a deadline"
+    return None
 
 
-def _content_valid(ev: EventData) -> bool:
-    subject = cast(Subject, ev.model)
+def _content_valid(subject: Subject, trigger: str) -> str | None:
     problems = subject.extra.get("problems") or []
     if problems:
-        raise GuardFailed(f"{subject.label}: submission refused: {'; '.join(problems)}")
+        return f"{subject.label}: submission refused: {'; '.join(problems)}"
     if not subject.extra.get("content_checked"):
-        raise GuardFailed(f"{subject.label}: 'submit' needs validated content")
-    deadline = subject.row.deadline
-    subject.changes["late"] = subject.at > end_of_local_day(deadline)
-    subject.changes["submitted_at"] = subject.at
-    return True
+        return f"{subject.label}: '{trigger}' needs validated content"
+    return None
 
 
 STATE_VI = {
@@ -139,20 +134,34 @@ def not_issuable_message(plan: Plan, problems: list[str]) -> str:
     return f"{name} chưa thể ban hành, còn thiếu: {'; '.join(problems)}"
 
 
-def _plan_issuable(ev: EventData) -> bool:
-    subject = cast(Subject, ev.model)
+def _plan_issuable(subject: Subject, trigger: str) -> str | None:
+    """Reads the plan's assignments and parent through the subject's session; writes nothing."""
     problems = issuable_problems(subject.session, subject.row)
-    if problems:
-        raise GuardFailed(not_issuable_message(subject.row, problems))
-    return True
+    return not_issuable_message(subject.row, problems) if problems else None
 
 
-GUARDS: dict[str, Callable[[EventData], bool]] = {
+Guard = Callable[[Subject, str], str | None]
+
+GUARDS: dict[str, Guard] = {
     "reason_given": _reason_given,
     "deadline_set": _deadline_set,
     "content_valid": _content_valid,
     "plan_issuable": _plan_issuable,
 }
+
+
+def _condition(guard: Guard) -> Callable[[EventData], bool]:
+    """A guard as a ``transitions`` condition: true when it has no reason to refuse; the
+    reason is kept on the subject for ``fire`` to raise."""
+
+    def check(ev: EventData) -> bool:
+        subject = cast(Subject, ev.model)
+        refusal = guard(subject, ev.event.name)
+        if refusal is not None:
+            subject.refusal = refusal
+        return refusal is None
+
+    return check
 
 
 def _transitions_of(moves: tuple[Move, ...]) -> list[dict[str, Any]]:
@@ -161,7 +170,7 @@ def _transitions_of(moves: tuple[Move, ...]) -> list[dict[str, Any]]:
             "trigger": m.trigger,
             "source": list(m.sources),
             "dest": m.dest,
-            "conditions": [GUARDS[g] for g in m.guards],
+            "conditions": [_condition(GUARDS[g]) for g in m.guards],
         }
         for m in moves
     ]
@@ -193,10 +202,13 @@ def fire(
     actor: str,
     reason: str | None = None,
     at: datetime | None = None,
+    values: Mapping[str, Any] | None = None,
     **extra: Any,
 ) -> State:
     """Move ``row`` by ``trigger``; write the state and the audit row in the session's transaction.
 
+    ``values``: other columns the caller's service sets with the move (a submission's time and
+    lateness), written in the same versioned UPDATE. ``extra`` is the guards' context.
     Raises IllegalTransition if the state does not allow the trigger, GuardFailed if a guard
     refuses it, ConcurrentTransition if another session moved the row first. On any of these
     nothing is written.
@@ -212,17 +224,20 @@ def fire(
         reason=reason,
         at=as_utc(at) if at else utcnow(),
         extra=extra,
+        changes=dict(values or {}),
     )
     event = machine.events.get(trigger)
-    if event is None or trigger not in allowed_triggers(entity, before):
+    try:
+        if event is None:
+            raise MachineError(f"no trigger '{trigger}'")
+        moved = event.trigger(subject)
+    except MachineError:  # the machine has no such move from this state
         allowed = ", ".join(allowed_triggers(entity, before)) or "none"
         raise IllegalTransition(
             f"{describe(row)} is '{before}': '{trigger}' is not allowed (allowed: {allowed})"
-        )
-    try:
-        event.trigger(subject)
-    except MachineError as exc:  # the table check above makes this unreachable in practice
-        raise IllegalTransition(f"{describe(row)} is '{before}': {exc.value}") from exc
+        ) from None
+    if not moved:
+        raise GuardFailed(subject.refusal or f"{describe(row)}: '{trigger}' refused")
     after = State(subject.state)
     _write(session, row, entity, before, after, subject, trigger)
     return after

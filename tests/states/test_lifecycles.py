@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlmodel import Session
 
 from planflow.models import Plan, ReportRequest, State, TransitionLog
+from planflow.services.reporting import submit_report
 from planflow.states import (
     MOVES,
     ConcurrentTransition,
@@ -191,15 +192,27 @@ def test_submit_refuses_invalid_content(session: Session) -> None:
         (datetime(2025, 4, 1, tzinfo=UTC), False),
     ],
 )
-def test_submit_after_deadline_marks_late(
+def test_the_service_marks_a_submission_after_the_deadline_late(
     session: Session, submitted_at: datetime, late: bool
 ) -> None:
     city = f.unit(session, "Thành phố Hà Nội")
     plan = f.plan(session, city)
     row = f.request(session, plan, city, status=State.issued, deadline=date(2025, 5, 30))
-    fire(session, row, "submit", actor="x", at=submitted_at, content_checked=True)
-    assert row.late is late
-    assert row.submitted_at == submitted_at
+    submit_report(session=session, request_id=row.id, figures={}, actor="x", at=submitted_at)
+    session.refresh(row)
+    assert (row.status, row.late, row.submitted_at) == (State.submitted, late, submitted_at)
+
+
+def test_guards_only_judge_the_move_writes_only_the_state_and_what_the_service_gives(
+    session: Session,
+) -> None:
+    city = f.unit(session, "Thành phố Hà Nội")
+    plan = f.plan(session, city)
+    row = f.request(session, plan, city, status=State.issued, deadline=date(2025, 5, 30))
+    fire(session, row, "submit", actor="x", at=datetime(2025, 6, 2, tzinfo=UTC),
+         content_checked=True)
+    session.refresh(row)
+    assert (row.status, row.late, row.submitted_at) == (State.submitted, False, None)
 
 
 def test_plan_issue_guards_name_what_is_missing(session: Session) -> None:
