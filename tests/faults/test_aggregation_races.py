@@ -182,3 +182,29 @@ def test_stale_is_shown_in_status_and_in_the_compiled_report(session, tree):
     assert status_summary(session)[0]["stale_compiled_reports"] == []
     document = report_document(session, district, ReportKind.six_month, "2025-H1")
     assert not any("chưa cập nhật" in getattr(p, "text", "") for p in document.body)
+
+
+def test_migration_0007_runs_on_a_database_holding_compiled_reports(engine, tree):
+    """Adding the stale columns must not copy the report table (rows reference it): down to
+    0006 and up again with submissions and a compiled report in it, nothing lost."""
+    from alembic import command
+
+    from planflow.config.db import alembic_config, current_revision, upgrade_schema
+
+    with Session(engine) as s:
+        _submit_all(s, tree)
+        aggregate_period(session=s, plan_id=tree.subs[0].id, kind=ReportKind.six_month,
+                         period="2025-H1", actor="Phòng LĐTBXH")
+        s.commit()
+        before = (s.scalar(select(func.count()).select_from(Report)),
+                  s.scalar(select(func.count()).select_from(IndicatorValue)))
+    with engine.connect() as conn:
+        command.downgrade(alembic_config(conn), "0006")
+        conn.commit()
+        assert current_revision(conn) == "0006"
+    upgrade_schema(engine)
+    with Session(engine) as s:
+        after = (s.scalar(select(func.count()).select_from(Report)),
+                 s.scalar(select(func.count()).select_from(IndicatorValue)))
+        assert s.scalar(select(func.count()).select_from(Report).where(Report.stale)) == 0
+    assert after == before == (4, 4)

@@ -19,11 +19,11 @@ depends_on: str | Sequence[str] | None = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table("report", schema=None) as batch_op:
-        batch_op.add_column(
-            sa.Column("stale", sa.Boolean(), nullable=False, server_default=sa.false())
-        )
-        batch_op.add_column(sa.Column("stale_since", sa.DateTime(timezone=True), nullable=True))
+    # plain ADD COLUMN (no table copy: indicator_value and others reference report)
+    op.add_column(
+        "report", sa.Column("stale", sa.Boolean(), nullable=False, server_default=sa.false())
+    )
+    op.add_column("report", sa.Column("stale_since", sa.DateTime(timezone=True), nullable=True))
 
     op.create_table(
         "compiled_source",
@@ -48,6 +48,5 @@ def downgrade() -> None:
         batch_op.drop_index("ix_compiled_source_source")
         batch_op.drop_index("ix_compiled_source_request")
     op.drop_table("compiled_source")
-    with op.batch_alter_table("report", schema=None) as batch_op:
-        batch_op.drop_column("stale_since")
-        batch_op.drop_column("stale")
+    op.drop_column("report", "stale_since")
+    op.drop_column("report", "stale")
