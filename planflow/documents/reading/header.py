@@ -14,8 +14,12 @@ from planflow.models.enums import PlanKind
 _NUMBER = re.compile(
     r"(?:^|\s)Số\s*[:.]?\s*(\d*)\s*/\s*(?:(\d{4})\s*/\s*)?([A-Za-zĐđ][A-Za-zĐđ0-9&.\-]*)"
 )
+# a number printed with its slash misplaced: "Số: 4155QĐ/ BTP" (4155/QĐ-BTP)
+_NUMBER_MISPLACED = re.compile(
+    r"(?:^|\s)Số\s*[:.]?\s*(\d+)\s*([A-ZĐ]{1,5})\s*/\s*([A-ZĐ][A-ZĐ0-9]*)\b"
+)
 _DATE_LINE = re.compile(
-    r"^(?P<place>[^,\d]{2,60}?)\s*,\s*ngày[\s.…_]*(?P<d>\d{1,2})?[\s.…_]*tháng[\s.…_]*"
+    r"^(?P<place>[^,\d]{2,60}?(?:\s\d{1,2})?)\s*,\s*ngày[\s.…_]*(?P<d>\d{1,2})?[\s.…_]*tháng[\s.…_]*"
     r"(?P<m>\d{1,2})?[\s.…_]*năm[\s.…_]*(?P<y>\d{4})",
     re.IGNORECASE,
 )
@@ -63,6 +67,10 @@ def find_heading(lines: list[str], *, start: int = 0) -> tuple[int | None, PlanK
 def number_and_symbol(header: list[str]) -> tuple[str | None, str | None]:
     """ "Số: 70 /KH-UBND" -> ("70/KH-UBND", "KH-UBND"); a draft's "Số: /KH-UBND" -> (None, …)."""
     for line in header:
+        misplaced = _NUMBER_MISPLACED.search(line)
+        if misplaced:
+            digits, kind, body = misplaced.groups()
+            return f"{int(digits)}/{kind}-{body}", f"{kind}-{body}"
         match = _NUMBER.search(line)
         if match:
             digits, year, symbol = match.group(1), match.group(2), match.group(3).rstrip(".-")
@@ -100,8 +108,18 @@ def kind_of(symbol: str | None, from_heading: PlanKind | None) -> PlanKind:
     return from_heading or PlanKind.plan
 
 
-def header_issuer(header: list[str]) -> str | None:
-    """ "ỦY BAN NHÂN DÂN" + "TỈNH ĐẮK LẮK" (or on one line) -> "UBND tỉnh Đắk Lắk"."""
+# the issuing body named under its parent in the header (Decree 30/2020: the parent body on the
+# first line, the issuer on the second), or alone: a ministry, a department, a school
+_BODY = r"(?:BỘ|SỞ|TRƯỜNG|PHÒNG|TRUNG\s+TÂM|BỆNH\s+VIỆN|CHI\s+CỤC|VĂN\s+PHÒNG)"
+_BODY_LINE = re.compile(rf"^{_BODY}\s+(?!TRƯỞNG\b)\S")
+_BODY_INSIDE = re.compile(rf"\s({_BODY}\s+(?!TRƯỞNG\b)\S.*)$")
+_ACRONYM = re.compile(r"^[BCDĐGHKLMNPQRSTVX]{1,5}$")
+
+
+def header_issuer(header: list[str], text: str = "") -> str | None:
+    """ "ỦY BAN NHÂN DÂN" + "TỈNH ĐẮK LẮK" (or on one line) -> "UBND tỉnh Đắk Lắk"; a body under
+    its committee ("UBND HUYỆN CẦN GIUỘC" / "TRƯỜNG MG PHƯỚC LÝ") or alone ("BỘ TƯ PHÁP") ->
+    that body, spelled as the document's own text spells it (``text``)."""
     upper = [
         line
         for line in header
@@ -110,10 +128,33 @@ def header_issuer(header: list[str]) -> str | None:
     for i, line in enumerate(upper):
         match = re.match(rf"^{COMMITTEE}\b\s*(.*)$", line, re.IGNORECASE)
         if not match:
+            if _BODY_LINE.match(line):
+                return written_as(line, text)
             continue
         area = match.group(1).strip() or (upper[i + 1] if i + 1 < len(upper) else "")
+        body = _BODY_INSIDE.search(area)
+        if body:  # the body's line joined onto its committee's
+            return written_as(body.group(1), text)
+        below = upper[i + 1] if match.group(1).strip() and i + 1 < len(upper) else ""
+        if _BODY_LINE.match(below):
+            return written_as(below, text)
         return f"UBND {title_case_area(area)}".strip() if area else None
     return None
+
+
+def written_as(name: str, text: str) -> str:
+    """A name in capitals as the document writes it elsewhere in ordinary case ("TRƯỜNG MG
+    PHƯỚC LÝ" -> "Trường MG Phước Lý"); else its first two words capitalised, the rest in
+    lower case, acronyms ("MG") kept."""
+    name = squash(name)
+    pattern = r"(?<!\w)" + r"\s+".join(re.escape(w) for w in name.split()) + r"(?!\w)"
+    for found in re.finditer(pattern, text, re.IGNORECASE):
+        if not is_upper_line(found.group(0)):
+            return squash(found.group(0))
+    return " ".join(
+        w if _ACRONYM.match(w) else (w.capitalize() if n < 2 else w.lower())
+        for n, w in enumerate(name.split())
+    )
 
 
 _AREA_NAME = r"(?P<name>[^\s,;.()]+(?:\s+[^\s,;.()]+){0,3})"
@@ -126,7 +167,12 @@ _BOARD = re.compile(
 
 
 def find_issuer(
-    top: list[str], preamble: str, closing: str, place: str | None, symbol: str | None = None
+    top: list[str],
+    preamble: str,
+    closing: str,
+    place: str | None,
+    symbol: str | None = None,
+    text: str = "",
 ) -> tuple[str | None, str | None]:
     """Who issued the plan, and a warning when it is a guess.
 
@@ -138,8 +184,8 @@ def find_issuer(
     board = _board_issuer(top)
     if board:
         return board, None
-    found = header_issuer(top) or issuer_in(preamble) or issuer_in(closing)
-    if found and len(found.split()) > 2:
+    found = header_issuer(top, text or preamble) or issuer_in(preamble) or issuer_in(closing)
+    if found and (len(found.split()) > 2 or not found.startswith("UBND")):
         return found, None
     text = " ".join([*top, preamble])
     level = _LEVEL.search(text)
@@ -157,9 +203,21 @@ def find_issuer(
             )
     committee_symbol = bool(symbol) and fold(symbol or "").endswith("ubnd")
     if place and (found or level or committee_symbol):
+        written_type = re.match(rf"^({AREA_TYPES})\s+(\S.*)$", place, re.IGNORECASE)
+        if written_type:  # "Thành phố Hồ Chí Minh, ngày …"
+            area_type, place = written_type.group(1).lower(), written_type.group(2)
+        elif area_type is None and fold(place) in _CENTRAL_CITIES:
+            area_type = "thành phố"
         guess = squash(f"UBND {area_type or 'tỉnh'} {place}")
         return guess, f"issuer: the header names no area; {guess!r} taken from the place line"
     return found, ("issuer: the text does not say who issued it" if not found else None)
+
+
+# the cities under the central government (thành phố trực thuộc trung ương): a committee of one
+# is "UBND thành phố …", not "UBND tỉnh …" (Huế since 2025)
+_CENTRAL_CITIES = frozenset(
+    fold(name) for name in ("Hà Nội", "Hồ Chí Minh", "Hải Phòng", "Đà Nẵng", "Cần Thơ", "Huế")
+)
 
 
 def _board_issuer(top: list[str]) -> str | None:
@@ -219,7 +277,9 @@ def upper_run(lines: list[str], start: int, end: int) -> list[str]:
     for line in lines[start:end]:
         letters = any(ch.isalpha() for ch in line)
         if (letters and not is_upper_line(line)) or re.match(
-            rf"^(?:CHỦ TỊCH\s+)?{COMMITTEE}\b|^[IVX]{{1,5}}\s*[.:/]\s", line
+            rf"^(?:CHỦ TỊCH\s+)?{COMMITTEE}\b|^(?:BỘ TRƯỞNG BỘ|GIÁM ĐỐC SỞ)\b"
+            r"|^[IVX]{1,5}\s*[.:/]\s",
+            line,
         ):
             break
         run.append(line)
@@ -227,7 +287,7 @@ def upper_run(lines: list[str], start: int, end: int) -> list[str]:
 
 
 _ISSUES = re.compile(
-    r"^(?:V\s*Ề\s*V\s*IỆC\s*)?(?:V\s*Ề\s*)?BAN\s*HÀNH\s*(?:KÈM\s*THEO\s*)?"
+    r"^(?:V\s*Ề\s*V\s*IỆC\s*)?(?:V\s*Ề\s*)?(?:BAN\s*HÀNH|PHÊ\s*DUYỆT)\s*(?:KÈM\s*THEO\s*)?"
     r"(?P<what>K\s*Ế\s*H\s*OẠCH|CH\s*ƯƠNG\s*TRÌNH)\s*(?P<rest>.*)$"
 )
 

@@ -109,7 +109,7 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     A plan issued by a decision ("QUYẾT ĐỊNH / BAN HÀNH KẾ HOẠCH …", the plan attached after
     the decision's signature) takes the decision's number, date, signer and recipients, and the
     plan's own title (the decision's subject when the plan's is not in the text)."""
-    lines = layout.clean_lines(lines)
+    lines = _split_heading_line(layout.clean_lines(lines))
     warnings: list[str] = []
     decision_at = _decision_heading(lines)
     heading_at, kind_from_heading = header.find_heading(
@@ -185,7 +185,9 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     recipients, signature = tail.read_tail(lines[tail_at:])
     if not recipients and not signature.block and wrapper == "decision":
         recipients, signature = decision_tail
-    issuer, how = header.find_issuer(top, preamble or "", " ".join(closing_lines), place, symbol)
+    issuer, how = header.find_issuer(
+        top, preamble or "", " ".join(closing_lines), place, symbol, text="\n".join(lines)
+    )
     if how:
         warnings.append(how)
         guessed.add("issuer")
@@ -217,6 +219,21 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
         parts=[(p.numeral, p.title) for p in parts],
         guessed=guessed,
     )
+
+
+_HEADING_WITH_TITLE = re.compile(r"^(KẾ HOẠCH|CHƯƠNG TRÌNH)\s*:?\s+(\S.*)$")
+
+
+def _split_heading_line(lines: list[str]) -> list[str]:
+    """A heading with its title on one line near the top, the title in ordinary case ("KẾ
+    HOẠCH Triển khai … năm 2022", as a portal posts it): two lines, as the layout has them."""
+    for i, line in enumerate(lines[:10]):
+        if ROMAN.match(line) or header.find_heading([line])[0] is not None:
+            return lines
+        match = _HEADING_WITH_TITLE.match(line)
+        if match and match.group(2)[:1].isupper() and not is_upper_line(match.group(2)):
+            return [*lines[:i], match.group(1), match.group(2), *lines[i + 1 :]]
+    return lines
 
 
 _DECISION = re.compile(r"^QUYẾT\s*ĐỊNH$")

@@ -37,6 +37,16 @@ _START = re.compile(
     r"^(?:(?:ỦY|UỶ|Ủy|Uỷ)(?:\s+BAN\b.*)?$|UBND\b|CỘNG\s*HÒA\b|CỘNG\s*HOÀ\b|CỘNG$|HỘI\s+ĐỒNG\b"
     r"|BAN\s+(?:CHỈ\s+ĐẠO|VÌ\s+SỰ|THƯỜNG\s+VỤ)|TỈNH\s+ỦY|Số\s*:)"
 )
+# an issuing body other than a committee heading the document, in capitals: a ministry, a
+# department, a school ("BỘ TƯ PHÁP", "SỞ Y TẾ", "TRƯỜNG MG …")
+_BODY_START = re.compile(r"^(?:BỘ|SỞ|TRƯỜNG|PHÒNG|TRUNG\s+TÂM|BỆNH\s+VIỆN)\s+\S")
+# the site's own lines about a post, above the document: "Thứ ba - 19/04/2022 13:50 331 0",
+# "Đăng ngày 09 - 03 - 2022", "Cập nhật lúc: 22:09 28/04/2018"
+_POST_LINE = re.compile(
+    r"^(?:(?:Thứ\s+(?:hai|ba|tư|năm|sáu|bảy|[2-7])|Chủ\s+nhật)\s*[-,]?\s*\d{1,2}/\d{1,2}/\d{4}"
+    r"|(?:Đăng ngày|Ngày đăng|Cập nhật(?: lúc)?|Lượt xem|Lượt đọc)\b)",
+    re.IGNORECASE,
+)
 # the site's text after the document (only looked for after "Nơi nhận" or a signature line)
 _SITE_AFTER = re.compile(
     r"^(?:Tin mới nhất|Tin liên quan|Tin khác|Các tin (?:tức )?khác|Bài viết liên quan"
@@ -50,18 +60,20 @@ _OPENS = re.compile(
     r"^(?:[-–—•+*]\s|Căn cứ\b|Thực hiện\b|Xét đề nghị\b|Theo đề nghị\b|Điều\s+\d+|Phần thứ\b"
     r"|(?:ỦY|UỶ)\s+BAN\s+NHÂN\s+DÂN\b|CHỦ\s+TỊCH\s+(?:ỦY|UỶ)\s+BAN\b|CỘNG\s+HÒA\b|Độc lập\b"
     r"|Số\s*:|\((?:Kèm|Ban hành)\b"
-    r"|(?:PHÓ\s+)?(?:CHỦ\s+TỊCH|TRƯỞNG\s+BAN|GIÁM\s+ĐỐC|TRƯỞNG\s+PHÒNG)$)"
+    r"|BỘ\s+TRƯỞNG\s+BỘ\b|GIÁM\s+ĐỐC\s+SỞ\b"
+    r"|(?:PHÓ\s+)?(?:CHỦ\s+TỊCH|TRƯỞNG\s+BAN|GIÁM\s+ĐỐC|TRƯỞNG\s+PHÒNG|HIỆU\s+TRƯỞNG)$"
+    r"|(?:BỘ|THỨ)\s+TRƯỞNG$)"
 )
 # headings whole by themselves: they open a line and nothing joins onto them
 _WHOLE = re.compile(r"^(?:QUYẾT ĐỊNH|KẾ HOẠCH|CHƯƠNG TRÌNH)\s*:?$")
 # header lines complete once read to their end (the number, the place and date)
 _COMPLETE = re.compile(
     r"^Số\s*[:.]?\s*\d*\s*/\s*(?:\d{4}\s*/\s*)?[A-ZĐ][\w.&\-]*$"
-    r"|^[^,\d]{2,60},\s*ngày\b.*\bnăm\s+\d{4}$"
+    r"|^[^,\d]{2,60}(?:\s\d{1,2})?,\s*ngày\b.*\bnăm\s+\d{4}$"
     r"|^\((?:Đã ký|đã ký|Ký|ký)[^)]*\)$"
 )
 _NUMBER_OPEN = re.compile(r"^Số\s*[:.]?$")
-_DATE_START = re.compile(r"^[^,\d]{2,60},\s*ngày\b")
+_DATE_START = re.compile(r"^[^,\d]{2,60}(?:\s\d{1,2})?,\s*ngày\b")
 
 
 def normalise(lines: list[str], *, shape: str | None = None) -> tuple[list[str], str]:
@@ -126,8 +138,12 @@ def _split_cells(lines: list[str]) -> tuple[list[str], bool]:
 
 def _drop_site_text(lines: list[str]) -> tuple[list[str], bool]:
     """The lines from the document's first header line to the site's own text after it."""
-    start = next((i for i, x in enumerate(lines[:200]) if _START.match(x.strip())), 0)
+    start = next((i for i, x in enumerate(lines[:200]) if _starts(x.strip())), 0)
     dropped = any(x.strip() for x in lines[:start])
+    posts = {i for i in range(start, min(start + 40, len(lines))) if _POST_LINE.match(lines[i])}
+    if posts:  # a portal's date and view count above a post that has no header
+        lines = ["" if i in posts else x for i, x in enumerate(lines)]  # a break, as the site's
+        dropped = True
     end = len(lines)
     tail_seen = False
     for i in range(start, len(lines)):
@@ -139,6 +155,12 @@ def _drop_site_text(lines: list[str]) -> tuple[list[str], bool]:
             dropped = True
             break
     return lines[start:end], dropped
+
+
+def _starts(text: str) -> bool:
+    return bool(_START.match(text)) or (
+        bool(_BODY_START.match(text)) and not any(ch.islower() for ch in text)
+    )
 
 
 def _wrapped(lines: list[str]) -> bool:

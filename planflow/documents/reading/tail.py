@@ -31,16 +31,28 @@ def find_tail(lines: list[str], *, after: int) -> int:
     return len(lines)
 
 
+# a decision's authority line ("CHỦ TỊCH ỦY BAN NHÂN DÂN THÀNH PHỐ …", "BỘ TRƯỞNG BỘ TƯ PHÁP"):
+# a title followed by the body it heads, never a signature
+_AUTHORITY = re.compile(
+    r"^(?:CHỦ\s+TỊCH|BỘ\s+TRƯỞNG|GIÁM\s+ĐỐC|TRƯỞNG\s+BAN)\s+(?:ỦY|UỶ|UBND|BỘ|SỞ|BAN)\b"
+)
+
+
 def _is_signature_title(line: str) -> bool:
-    if not is_upper_line(line) or len(line) > 60:
+    if not is_upper_line(line) or len(line) > 60 or _AUTHORITY.match(line):
         return False
     folded = fold(line)
     return any(
         word in folded
         # not "ỦY BAN NHÂN DÂN …": that is a decision's authority line ("TM. ỦY BAN NHÂN DÂN"
         # in a signature block is read by SIGNATURE)
-        for word in ("chu tich", "giam doc", "truong ban", "truong phong")
+        for word in _TITLE_WORDS
     )
+
+
+_TITLE_WORDS = (
+    "chu tich", "giam doc", "truong ban", "truong phong", "bo truong", "thu truong", "hieu truong",
+)  # fmt: skip
 
 
 # the words of signature blocks, spelled right; a line within two letters of one (without
@@ -59,6 +71,12 @@ _TITLES = (
     "KT. GIÁM ĐỐC",
     "TRƯỞNG PHÒNG",
     "PHÓ TRƯỞNG PHÒNG",
+    "BỘ TRƯỞNG",
+    "KT. BỘ TRƯỞNG",
+    "THỨ TRƯỞNG",
+    "HIỆU TRƯỞNG",
+    "PHÓ HIỆU TRƯỞNG",
+    "KT. HIỆU TRƯỞNG",
 )
 
 

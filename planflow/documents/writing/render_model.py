@@ -249,7 +249,12 @@ def plan_document(session: Session, plan_id: int) -> Document:
                 issuer, session.get(OrgUnit, issuer.parent_id) if issuer.parent_id else None
             ),
             # a plan a decision carries has no number of its own: the decision's is below
-            number_line="" if by_decision else number_line(plan.number, symbol),
+            # an imported text without a number line gets a gap, not a symbol it never had
+            number_line=""
+            if by_decision
+            else (
+                f"Số: {GAP}" if imported and not plan.number else number_line(plan.number, symbol)
+            ),
             place_date="" if by_decision else date_line(place, plan.issued_on, plan.year),
         ),
         doc_type="CHƯƠNG TRÌNH" if plan.kind == PlanKind.programme else "KẾ HOẠCH",
