@@ -307,7 +307,7 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         depth=parent.depth + 1 if parent else 0,
         status=State.drafted,
         recipients=list(p.recipients),
-        parts=[{"number": n, "title": t, "role": part_role(t)} for n, t in p.parts] or None,
+        parts=_parts(p) or None,
     )
     session.add(plan)
     session.flush()
@@ -329,6 +329,17 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         session.add(PlanDeadline(plan_id=pk(plan), **row))
     session.flush()
     return plan
+
+
+def _parts(p: ParsedPlan) -> list[dict[str, str]]:
+    """The plan's parts as written: number, heading, role, and the lines under the heading
+    ("text", one line each), which the render prints as they are: the plan's own numbering,
+    lettering, bullets, block headings and reporting regime."""
+    texts = p.part_lines or [[] for _ in p.parts]
+    return [
+        {"number": n, "title": t, "role": part_role(t), "text": "\n".join(lines)}
+        for (n, t), lines in zip(p.parts, texts, strict=True)
+    ]
 
 
 GAPS = {

@@ -93,6 +93,8 @@ class ParsedPlan:
     wrapper: str | None = None  # "decision" when a decision carries the plan
     guessed: set[str] = field(default_factory=set)  # fields inferred, not read (with a warning)
     parts: list[tuple[str, str]] = field(default_factory=list)  # ("I", "MỤC ĐÍCH, YÊU CẦU")
+    # each part's own lines under its heading, as written (the closing cut off the last)
+    part_lines: list[list[str]] = field(default_factory=list)
 
 
 @dataclass
@@ -217,6 +219,7 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
         warnings=warnings,
         wrapper=wrapper,
         parts=[(p.numeral, p.title) for p in parts],
+        part_lines=[list(p.lines) for p in parts],
         guessed=guessed,
     )
 

@@ -204,8 +204,11 @@ def lines_of(text: str | None) -> list[Para]:
     raw = [line.strip() for line in (text or "").splitlines() if line.strip()]
     out: list[Para] = []
     for line in raw:
+        own = line.lstrip("-– ").strip()
         if line.startswith("+"):
             out.append(Para("subitem", line.lstrip("+ ").strip()))
+        elif _MARKED.match(own):  # "- a) …": the line's own letter, no dash added before it
+            out.append(Para("text", own))
         elif line.startswith(("-", "–")) or len(raw) > 1:
             out.append(Para("item", line.lstrip("-– ").strip()))
         else:
@@ -272,7 +275,8 @@ def plan_document(session: Session, plan_id: int) -> Document:
                 "note", f"(Kèm theo Quyết định số {plan.number}{when} của {committee_name(issuer)})"
             )
         )
-    doc.body.extend(Para("text", p) for p in _preamble(plan, parent, issuer))
+    preamble = _preamble(plan, parent, issuer)
+    doc.body.extend(as_written(preamble) if imported else [Para("text", p) for p in preamble])
     # a cascaded sub-plan reads its parent's sections until it writes its own
     sections = sorted(sections_of(session, plan), key=lambda s: s.position)
     rows = session.exec(
@@ -311,7 +315,7 @@ def plan_document(session: Session, plan_id: int) -> Document:
     doc.body.extend(body)
     drafted = plan.parent_id is not None and not plan.parts  # the cascade's own draft
     if plan.closing:
-        doc.body.append(Para("text", plan.closing))
+        doc.body.extend(as_written(plan.closing.splitlines()))
     elif drafted:
         doc.body.append(Para("text", _closing(doc.title, issuer, rows)))
     if plan.recipients:
@@ -386,8 +390,11 @@ def _own_parts(
     rows: Sequence[tuple[Assignment, OrgUnit]],
 ) -> list[Para]:
     """An imported plan's body under its own part headings ("I. MỤC TIÊU", "IV. TỔ CHỨC THỰC
-    HIỆN" …), in its order and numbering; a content section numbered "II.1" sits under part II
-    as "1.". The reporting regime stays in the text of the part that states it."""
+    HIỆN" …), in its order and numbering. A part saved with its lines ("text") prints them as
+    written: its numbering, lettering and bullets, the assignment blocks in the plan's words,
+    the reporting regime's own sentences. A plan imported before the lines were kept is laid
+    out from its sections and assignments: a content section numbered "II.1" sits under part
+    II as "1."."""
     purpose = [s for s in sections if s.part == "purpose"]
     content = [s for s in sections if s.part != "purpose"]
     several = sum(1 for p in parts if p["role"] == "content") > 1
@@ -395,7 +402,9 @@ def _own_parts(
     used_purpose = False
     for part in parts:
         out.append(Para("part", f"{part['number']}. {part['title']}"))
-        if part["role"] == "purpose" and not used_purpose:
+        if "text" in part:  # the lines under the heading, kept at import: printed as written
+            out.extend(as_written(part["text"].splitlines()))
+        elif part["role"] == "purpose" and not used_purpose:
             out.extend(_sections(purpose))
             used_purpose = True
         elif part["role"] == "content":
@@ -403,6 +412,36 @@ def _own_parts(
             out.extend(_sections([_renumbered(s, part) for s in mine]))
         elif part["role"] == "implementation":
             out.extend(_assignment_blocks(rows))
+    return out
+
+
+_HEADING = re.compile(r"^\d{1,2}(?:\.\d{1,2})*\s*[.)]\s+\S")
+_LONGEST_HEADING = 200  # characters: a longer numbered line is a paragraph, not a heading
+
+
+def as_written(lines: Sequence[str]) -> list[Para]:
+    """A plan's own lines, one paragraph each, with their own marks: "- …" an item, "+ …" a
+    sub-item, "a) …" and numbered paragraphs as text keeping their letter or number; a numbered
+    line with lines under it (and short enough to be one) is a heading. Nothing is added or
+    reworded: only the layout (bold, indent) is chosen."""
+    texts = [line.strip() for line in lines if line.strip()]
+    out: list[Para] = []
+    for i, line in enumerate(texts):
+        after = texts[i + 1] if i + 1 < len(texts) else None
+        if line.startswith("+ "):
+            out.append(Para("subitem", line[2:].strip()))
+        elif line.startswith("- "):
+            out.append(Para("item", line[2:].strip()))
+        elif (
+            _HEADING.match(line)
+            and after is not None
+            and not _HEADING.match(after)
+            and len(line) <= _LONGEST_HEADING
+            and not line.endswith(";")
+        ):
+            out.append(Para("heading", line))
+        else:
+            out.append(Para("text", line))
     return out
 
 

@@ -1,0 +1,139 @@
+"""Rendering never invents, on the texts every clone has: the Đắk Lắk plan, the three Hà Nội
+plans shipped in planflow/samples, and the made-up openings of test_import_failures.py.
+
+The same sentence-by-sentence check as test_render_corpus.py (which runs on the corpus's real
+texts when PLANFLOW_CORPUS_DIR holds them): every sentence of the rendered Markdown is either in
+the imported source or made of layout words and the plan's own header values. And the other way
+round, on the whole plans: every line of the body, from part I to the distribution list (the
+assignment blocks, the reporting regime, the closing), is in the render, so nothing is lost or
+reworded either.
+
+A footnote (its superscript mark and its text, which a copied page puts in the middle of a
+sentence broken over the page gap) is page furniture the reader sets aside: the source is
+compared without it, so a sentence the reader rejoined over a page gap is the source's own.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from sqlmodel import Session
+
+import planflow.samples
+from planflow.documents.reading.importer import import_plan, save_plan
+from planflow.documents.reading.source import read_source
+from planflow.documents.vntext import fold
+from planflow.documents.writing.render import render_plan
+from planflow.services.hierarchy import load_units
+from tests.documents import test_import_failures as made_up
+from tests.documents.conftest import DAKLAK_2023
+from tests.documents.test_render_corpus import _invented, _key, _sentences
+
+SAMPLES = Path(planflow.samples.__file__).parent
+SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+FOOTNOTE = re.compile(rf"^\s*[{SUPERSCRIPTS}]+\s*\S")
+PROVINCES = ("Hà Nội", "Đắk Lắk", "Bắc Kạn", "Sóc Trăng", "Cao Bằng", "Quảng Trị")
+MADE_UP = {
+    "Bắc Kạn (a decision carrying the plan)": made_up.DECISION,
+    "Sóc Trăng (signer on the title line)": made_up.GLUED_SIGNER,
+    "Cao Bằng (heading wrapped after a comma)": made_up.COMMA_HEADING,
+    "Quảng Trị (title over three lines)": made_up.THREE_LINE_TITLE,
+}
+
+
+@pytest.fixture
+def provinces(session: Session) -> Session:
+    for name in PROVINCES:
+        load_units(session=session, province=name, tiers=3)
+    session.commit()
+    return session
+
+
+def _without_footnotes(lines: list[str]) -> list[str]:
+    marks = {ord(ch): None for ch in SUPERSCRIPTS}
+    return [line.translate(marks) for line in lines if not FOOTNOTE.match(line)]
+
+
+def _render(session: Session, text_or_path: str | Path) -> tuple[str, list[str]]:
+    """The Markdown render of an imported plan, and the sentences in it the source lacks."""
+    source = _key(" ".join(_without_footnotes(read_source(text_or_path).lines)))
+    imported = import_plan(session=session, text_or_path=text_or_path)
+    assert imported.issuer is not None, imported.unresolved
+    p = imported.parsed
+    values = [p.number, p.place, p.year, imported.issuer.name, p.issuer]
+    if p.issued_on:
+        values += [p.issued_on.day, p.issued_on.month, f"{p.issued_on:%d %m %Y}"]
+    fields = set(re.findall(r"[^\W_]+", fold(" ".join(str(v) for v in values if v))))
+    plan = save_plan(session=session, imported=imported)
+    session.flush()
+    markdown = render_plan(session, plan_id=plan.id, fmt="md").decode("utf-8")
+    assert len(_sentences(markdown)) > 10  # the check read a real render
+    return markdown, [s for s in _sentences(markdown) if _invented(s, source, fields)]
+
+
+def _check(session: Session, text_or_path: str | Path) -> list[str]:
+    return _render(session, text_or_path)[1]
+
+
+def _body(path: Path) -> list[str]:
+    """The source's lines from part I to the distribution list, footnotes set aside."""
+    lines = _without_footnotes(read_source(path).lines)
+    start = next(i for i, line in enumerate(lines) if re.match(r"^I\s*\.", line.strip()))
+    end = next(i for i, line in enumerate(lines) if line.strip().startswith("Nơi nhận"))
+    return [line for line in lines[start:end] if _key(line)]
+
+
+@pytest.mark.parametrize(
+    "path",
+    [DAKLAK_2023, *sorted(SAMPLES.glob("*.txt"))],
+    ids=lambda p: p.name,
+)
+def test_a_whole_plan_renders_without_inventing(provinces: Session, path: Path) -> None:
+    assert _check(provinces, path) == []
+
+
+@pytest.mark.parametrize("name", sorted(MADE_UP))
+def test_a_made_up_opening_renders_without_inventing(provinces: Session, name: str) -> None:
+    assert _check(provinces, MADE_UP[name]) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [DAKLAK_2023, *sorted(SAMPLES.glob("*.txt"))],
+    ids=lambda p: p.name,
+)
+def test_a_whole_plan_renders_every_line_of_its_body(provinces: Session, path: Path) -> None:
+    """Part IV's blocks in the plan's words and numbering (no database name, no "Đề nghị" the
+    text lacks), part V's own sentences, the closing: each line of the body is in the render."""
+    markdown, _ = _render(provinces, path)
+    rendered = _key(re.sub(r"<[^>]+>", " ", markdown))
+    body = _body(path)
+    assert len(body) > 20
+    assert [line for line in body if _key(line) not in rendered] == []
+
+
+def test_the_daklak_render_keeps_its_lettered_blocks_and_its_reporting_regime(
+    provinces: Session,
+) -> None:
+    markdown, _ = _render(provinces, DAKLAK_2023)
+    order = [
+        "**IV. TỔ CHỨC THỰC HIỆN**",
+        "**2\\. Các sở, ban, ngành**",
+        "a) Sở Y tế: Chủ trì truyền thông về mất cân bằng giới tính khi sinh.",
+        "3\\. Đề nghị Ủy ban Mặt trận Tổ quốc Việt Nam tỉnh, Hội Liên hiệp Phụ nữ tỉnh phối hợp",
+        "**V. CHẾ ĐỘ BÁO CÁO**",
+        "Các sở, ban, ngành, UBND các huyện, thị xã, thành phố gửi báo cáo về Sở Lao động",
+        "1\\. Báo cáo 6 tháng: trước ngày 10 tháng 6 năm 2023.",
+        "3\\. Kế hoạch của đơn vị: chậm nhất ngày 31/3.",
+        "Trên đây là Kế hoạch thực hiện công tác bình đẳng giới năm 2023 của tỉnh",
+    ]
+    at = [markdown.find(text) for text in order]
+    assert -1 not in at and at == sorted(at), dict(zip(order, at, strict=True))
+    assert "Sở Y tế tỉnh Đắk Lắk" not in markdown  # the database's name, not the plan's words
+    assert "- a)" not in markdown and "- b)" not in markdown
+    # the plan's own bullets: a dash where the text has one, none where it has none
+    assert "- Nâng cao nhận thức của cán bộ" in markdown
+    assert "\n  + Phát thanh song ngữ" in markdown
+    assert "\nKinh phí thực hiện từ nguồn ngân sách" in markdown
