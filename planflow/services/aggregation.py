@@ -30,7 +30,6 @@ from sqlalchemy import (
     delete,
     func,
     insert,
-    text,
     union_all,
     update,
 )
@@ -55,6 +54,7 @@ from planflow.models import (
 from planflow.models.base import pk, table_of
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators, target_for
+from planflow.services.locks import begin_write, for_update
 from planflow.services.plans import get_plan
 from planflow.states import ConcurrentTransition, IllegalTransition, fire_many
 
@@ -131,25 +131,6 @@ class AggregationResult:
     sources_written: int = 0
 
 
-def begin_write(session: Session) -> None:
-    """Make the session's transaction a writer before it reads what it will change.
-
-    SQLite starts a transaction lazily and takes its write lock at the first write, so rows read
-    before could change under it: a statement that writes nothing takes the lock now (another
-    writer waits for the commit, up to the busy timeout). PostgreSQL needs nothing here: the
-    rows themselves are locked with ``FOR UPDATE``.
-    """
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(text("UPDATE report_request SET id = id WHERE 0 = 1"))
-
-
-def _for_update(query: Any, session: Session) -> Any:
-    """``query`` locking the rows it reads, where the backend locks rows (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update()
-    return query
-
-
 def aggregate_period(
     *,
     session: Session,
@@ -221,7 +202,7 @@ def _aggregate_level(
     # own submissions on the parent plans (``own`` in ``_sum_into``)
     requests = _rows(
         session,
-        lambda c: _for_update(
+        lambda c: for_update(
             sa_select(
                 col(ReportRequest.id),
                 col(ReportRequest.plan_id),

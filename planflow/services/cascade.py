@@ -17,6 +17,7 @@ from typing import Any, Protocol, cast
 
 from sqlalchemy import insert
 from sqlalchemy import select as sa_select
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from planflow.config.settings import get_settings
@@ -33,6 +34,7 @@ from planflow.models import (
 from planflow.models.base import must_get, pk
 from planflow.services import hierarchy
 from planflow.services.deadlines import derive_deadline, next_working_day
+from planflow.services.locks import begin_write
 from planflow.services.plans import CITATION, ensure_requests, get_plan
 from planflow.states import GuardFailed
 
@@ -132,6 +134,7 @@ def cascade_plan(
 ) -> CascadeResult:
     """Create the missing sub-plans under a plan, all levels down; ``branch_ids`` limits the
     first level to those child committees (one batch of a flow)."""
+    begin_write(session)  # SQLite: a second cascade of this plan waits, then finds the rows
     root = get_plan(session, plan_id)
     if root.status == State.cancelled:
         raise GuardFailed(f"plan {plan_id} is cancelled: it cannot be cascaded")
@@ -152,20 +155,30 @@ def cascade_plan(
         if not pairs:
             break
         wanted = {(p.id, c.id) for p, c in pairs}
-        existing = {
-            key: plan
-            for key, plan in _existing_sub_plans(session, [pk(p) for p, _ in pairs]).items()
-            if key in wanted
-        }
-        todo = [(p, c) for p, c in pairs if (p.id, c.id) not in existing]
+        for attempt in range(1, 4):
+            existing = {
+                key: plan
+                for key, plan in _existing_sub_plans(session, [pk(p) for p, _ in pairs]).items()
+                if key in wanted
+            }
+            todo = [(p, c) for p, c in pairs if (p.id, c.id) not in existing]
+            try:
+                with session.begin_nested():
+                    created, rows = _create_sub_plans(session, tree, todo, root_lines)
+                    requests = ensure_requests(session, [pk(p) for p in created])
+                break
+            except IntegrityError:
+                # another cascade of this plan committed some of these sub-plans first: they
+                # are there now, read them again and write only what is still missing
+                if attempt == 3:
+                    raise
         result.existing += len(pairs) - len(todo)
-        created, rows = _create_sub_plans(session, tree, todo, root_lines)
         for _, child in todo:
             name = branch_of[pk(child)]
             result.created_by_branch[name] = result.created_by_branch.get(name, 0) + 1
         result.created += len(created)
         result.rows_written += rows
-        result.requests_created += ensure_requests(session, [pk(p) for p in created])
+        result.requests_created += requests
         parents = [
             plan
             for plan in list(existing.values()) + created
