@@ -26,6 +26,7 @@ from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.documents.reading.source import read_source
 from planflow.documents.vntext import fold
 from planflow.documents.writing.render import render_plan
+from planflow.documents.writing.render_model import as_written, lines_of
 from planflow.services.hierarchy import load_units
 from tests.documents import test_import_failures as made_up
 from tests.documents.conftest import DAKLAK_2023
@@ -137,3 +138,38 @@ def test_the_daklak_render_keeps_its_lettered_blocks_and_its_reporting_regime(
     assert "- Nâng cao nhận thức của cán bộ" in markdown
     assert "\n  + Phát thanh song ngữ" in markdown
     assert "\nKinh phí thực hiện từ nguồn ngân sách" in markdown
+
+
+def test_lines_as_written_keep_their_own_marks() -> None:
+    paras = as_written(
+        [
+            "1. Sở Lao động - Thương binh và Xã hội",
+            "a) Chủ trì, phối hợp các đơn vị triển khai Kế hoạch này.",
+            "2. Đề nghị Hội Liên hiệp Phụ nữ tỉnh phối hợp tuyên truyền.",
+            "3. Các sở, ban, ngành",
+            "- Xây dựng kế hoạch;",
+            "+ Tọa đàm tại các buôn.",
+            "Kinh phí từ ngân sách nhà nước.",
+            "4. Báo cáo năm: trước ngày 05/12/2023.",
+        ]
+    )
+    assert [(p.kind, p.text[:12]) for p in paras] == [
+        ("heading", "1. Sở Lao độ"),  # lines under it: a heading
+        ("text", "a) Chủ trì, "),  # its own letter, no dash
+        ("text", "2. Đề nghị H"),  # followed by the next number: a paragraph
+        ("heading", "3. Các sở, b"),
+        ("item", "Xây dựng kế "),
+        ("subitem", "Tọa đàm tại "),
+        ("text", "Kinh phí từ "),  # no dash where the text has none
+        ("text", "4. Báo cáo n"),  # the last line: a paragraph
+    ]
+
+
+def test_a_lettered_duty_of_a_cascaded_draft_gets_no_dash() -> None:
+    """Assignments store duties as "- " lines; a lettered one keeps only its letter."""
+    paras = lines_of("- a) Chủ trì triển khai.\n- Tổng hợp, báo cáo.\n+ Trước ngày 15/01.")
+    assert [(p.kind, p.text) for p in paras] == [
+        ("text", "a) Chủ trì triển khai."),
+        ("item", "Tổng hợp, báo cáo."),
+        ("subitem", "Trước ngày 15/01."),
+    ]

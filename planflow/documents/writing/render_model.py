@@ -616,6 +616,8 @@ __all__ = [
     "Para",
     "Signature",
     "Table",
+    "as_written",
+    "lines_of",
     "plan_document",
     "vn_date",
 ]
