@@ -26,7 +26,6 @@ LAYERS = {
     "portal": 7,
     "demo": 8,
     "demo_two_tiers": 9,
-    "bench": 10,
     "commands": 11,
     "cli": 12,
     "__main__": 13,

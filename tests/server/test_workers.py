@@ -77,7 +77,7 @@ class Cluster:
 
 @pytest.fixture(scope="module")
 def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Cluster]:
-    from planflow import bench
+    from benchmarks import data as bench
     from planflow.services import plans as plan_service
 
     tmp = tmp_path_factory.mktemp("cluster")
