@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import re
 import zipfile
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -18,8 +18,17 @@ from openpyxl.utils.exceptions import InvalidFileException
 from sqlmodel import Session
 
 from planflow.config.settings import get_settings
-from planflow.documents.form import CELL, FIELD_COLUMN, HEADER, NARRATIVE, SHEET, TABLE_ROW
+from planflow.documents.form import (
+    CELL,
+    COLUMNS,
+    FIELD_COLUMN,
+    HEADER,
+    NARRATIVE,
+    SHEET,
+    TABLE_ROW,
+)
 from planflow.documents.reading.limits import check_zip, read_bounded
+from planflow.errors import Problem
 from planflow.models import OrgUnit, Report, ReportRequest
 from planflow.models.base import must_get, pk
 from planflow.services.reporting import submit_report
@@ -29,7 +38,9 @@ from planflow.states.errors import PlanflowError
 
 @dataclass
 class FilledForm:
-    """What a filled form says, before validation; ``cells`` maps field paths to cells."""
+    """What a filled form says, before validation. ``cells`` maps a submission's field keys
+    (``unit``, ``figures.HD-TT-NG.male``) to the cell each was read from; ``rows`` maps
+    ``figures.<code>`` to the indicator's row."""
 
     name: str
     request_id: Any
@@ -38,6 +49,29 @@ class FilledForm:
     figures: dict[str, dict[str, Any]] = field(default_factory=dict)
     narrative: dict[str, str] = field(default_factory=dict)
     cells: dict[str, str] = field(default_factory=dict)
+    rows: dict[str, int] = field(default_factory=dict)
+
+    def cell_of(self, key: str) -> str | None:
+        """The cell a field key was read from; for a whole indicator (or a field left to its
+        formula) the range of its row; None for a key the form does not hold."""
+        if key in self.cells:
+            return self.cells[key]
+        parts = key.split(".")
+        row = self.rows.get(".".join(parts[:2])) if parts[0] == "figures" else None
+        return f"A{row}:{COLUMNS[-1][0]}{row}" if row else None
+
+    def placed(self, problem: Problem) -> Problem:
+        """``problem`` with the cell its field came from."""
+        return replace(problem, cell=self.cell_of(problem.field))
+
+
+def where_in_form(problem: Problem) -> str:
+    """One problem as the form's user reads it: the field, then its cell or row."""
+    cell = problem.cell
+    if not cell:
+        return str(problem)
+    where = f"row {cell.split(':')[0][1:]}" if ":" in cell else f"cell {cell}"
+    return f"{problem.field} ({where}): {problem.rule}"
 
 
 def read_form(path: Path) -> FilledForm:
@@ -90,7 +124,7 @@ def read_form(path: Path) -> FilledForm:
                 f"{path.name}: mã chỉ tiêu {code} lặp lại ở dòng {seen[code]} và dòng {row}"
             )
         seen[code] = row
-        form.cells[f"figures.{code}"] = f"row {row}"
+        form.rows[f"figures.{code}"] = row
         values: dict[str, Any] = {}
         for fname, letter in FIELD_COLUMN.items():
             raw = sheet[f"{letter}{row}"].value
@@ -151,25 +185,14 @@ def import_form(session: Session, *, path: Path, actor: str | None = None) -> Re
             unit_code=form.unit_code or "",
             period=form.period or "",
         )
-    except ValidationFailed as exc:  # keep the structured problems for callers that show them
-        message = f"{form.name}: {_with_cells(str(exc), form.cells)}"
-        raise ValidationFailed(message, exc.problems) from None
+    except ValidationFailed as exc:  # the problems, each placed in its cell by its field key
+        problems = [form.placed(p) for p in exc.problems]
+        lines = "; ".join(where_in_form(p) for p in problems)
+        raise ValidationFailed(
+            f"{form.name}: report request {form.request_id}: {lines}", problems
+        ) from None
     except PlanflowError as exc:
-        raise type(exc)(f"{form.name}: {_with_cells(str(exc), form.cells)}") from None
-
-
-def _with_cells(message: str, cells: dict[str, str]) -> str:
-    """'figures.HD-TT-NG.male: …' → 'figures.HD-TT-NG.male (cell E15): …'."""
-    if not cells:
-        return message
-    keys = sorted(cells, key=len, reverse=True)
-    pattern = re.compile(r"(?<![\w.\-])(" + "|".join(map(re.escape, keys)) + r")(?=:)")
-
-    def place(match: re.Match[str]) -> str:
-        where = cells[match.group(1)]
-        return f"{match.group(1)} ({where if where.startswith('row') else 'cell ' + where})"
-
-    return pattern.sub(place, message)
+        raise type(exc)(f"{form.name}: {exc}", exc.problems) from None
 
 
 __all__ = ["FilledForm", "import_form", "read_form"]
