@@ -52,10 +52,10 @@ def test_json_prints_the_documented_structure(hanoi: Session, runner: CliRunner)
     ]  # fmt: skip
     assert (data["number"], data["issued_on"], data["year"]) == ("70/KH-UBND", "2024-02-17", 2024)
     assert set(data["assignments"][0]) == {
-        "block", "unit", "unit_code", "group_label", "request", "role", "duties",
+        "block", "unit", "unit_code", "group_label", "request", "role", "duties", "line", "how",
     }  # fmt: skip
     assert set(data["deadlines"][0]) == {
-        "report_kind", "due_on", "from_units", "to_unit", "to_unit_code",
+        "report_kind", "due_on", "from_units", "to_unit", "to_unit_code", "line", "how",
     }  # fmt: skip
     assert rows(hanoi, Plan) == 0  # without --save nothing is stored
 

@@ -8,6 +8,7 @@ JSON shape of ``ImportedPlan.to_dict()`` is documented in docs/import-schema.md.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -51,6 +52,8 @@ class ImportedDeadline:
     to_unit: str | None
     to_unit_code: str | None
     to_unit_id: int | None = None
+    date_text: str = ""  # the date as written, to find its line
+    year_written: bool = True
 
 
 @dataclass
@@ -86,6 +89,10 @@ class ImportedPlan:
         """The documented JSON structure (docs/import-schema.md); dates as ISO 8601 strings."""
         p = self.parsed
         parent = p.parent_plan
+        at = _Locator(self.raw)
+        first_part = at.find(f"{p.parts[0][0]}. {p.parts[0][1]}") if p.parts else None
+        parts = [at.item({"number": n, "title": t}, f"{n}. {t}") for n, t in p.parts]
+        tasks = next((r["line"] for r in parts if part_role(r["title"]) == "implementation"), None)
         return {
             "source": p.source,
             "shape": self.shape,
@@ -106,9 +113,9 @@ class ImportedPlan:
                 else None
             ),
             "preamble": p.preamble,
-            "parts": [{"number": n, "title": t} for n, t in p.parts],
-            "purpose": [_section(s) for s in p.purpose],
-            "sections": [_section(s) for s in p.sections],
+            "parts": parts,
+            "purpose": _sections(at, p.purpose, first_part),
+            "sections": _sections(at, p.sections, first_part),
             "assignments": [
                 {
                     "block": a.block,
@@ -118,17 +125,25 @@ class ImportedPlan:
                     "request": a.request,
                     "role": a.role.value,
                     "duties": a.duties,
+                    "line": _block_line(at, p, a.block, tasks or first_part),
+                    "how": "read",
                 }
                 for a in self.assignments
             ],
             "deadlines": [
-                {
-                    "report_kind": d.report_kind.value,
-                    "due_on": _iso(d.due_on),
-                    "from_units": d.from_units,
-                    "to_unit": d.to_unit,
-                    "to_unit_code": d.to_unit_code,
-                }
+                at.item(
+                    {
+                        "report_kind": d.report_kind.value,
+                        "due_on": _iso(d.due_on),
+                        "from_units": d.from_units,
+                        "to_unit": d.to_unit,
+                        "to_unit_code": d.to_unit_code,
+                    },
+                    d.date_text,
+                    after=first_part,
+                    how="read" if d.year_written else "guessed",
+                    exact=True,
+                )
                 for d in self.deadlines
             ],
             "closing": p.closing,
@@ -143,8 +158,106 @@ class ImportedPlan:
             ],
             "warnings": p.warnings,
             "gaps": gaps_of(self),
-            "fields": provenance(p, self.raw),
+            "fields": provenance(p, self.raw) | _more_provenance(p, at, first_part),
         }
+
+
+class _Locator:
+    """Finds the line of the source (1-based, as it came) that holds a value: the first at or
+    after a given line whose comparison key holds the value's (or, for a value wrapped over
+    lines, its first twelve letters); linear in the text per value."""
+
+    def __init__(self, raw: list[str]) -> None:
+        self.raw = raw
+        self.keys = [name_key(line) for line in raw]
+
+    def find(
+        self, value: str | None, *, after: int | None = None, exact: bool = False
+    ) -> int | None:
+        if not value:
+            return None
+        start = (after or 1) - 1
+        if exact:  # a date as written: "15/6" must not match "115/6" or "15/60"
+            pattern = re.compile(
+                r"(?<![\d/])" + r"\s*".join(re.escape(x) for x in value.split()) + r"(?![\d/])"
+            )
+            for n in range(start, len(self.raw)):
+                if pattern.search(self.raw[n]):
+                    return n + 1
+            return None
+        wanted = name_key(value)
+        if not wanted:
+            return None
+        for probe in (wanted, wanted[:12]):
+            for n in range(start, len(self.keys)):
+                if probe in self.keys[n]:
+                    return n + 1
+        return None
+
+    def numbered(self, number: str, *, after: int | None = None) -> int | None:
+        """The first line at or after ``after`` that starts with "<number>." or "<number>)"."""
+        pattern = re.compile(rf"^\W*{re.escape(number)}\s*[.)]\s")
+        start = (after or 1) - 1
+        return next(
+            (n + 1 for n in range(start, len(self.raw)) if pattern.match(self.raw[n])), None
+        )
+
+    def item(
+        self,
+        row: dict[str, Any],
+        value: str | None,
+        *,
+        after: int | None = None,
+        how: str = "read",
+        exact: bool = False,
+    ) -> dict[str, Any]:
+        """``row`` with the line its ``value`` is on and how it was had."""
+        line = self.find(value, after=after, exact=exact)
+        return {**row, "line": line, "how": how}
+
+
+def _sections(at: _Locator, sections: list[Section], after: int | None) -> list[dict[str, Any]]:
+    out = []
+    for s in sections:
+        probe = f"{s.number.split('.')[-1]}. {s.title}" if s.number else (s.items or [s.title])[0]
+        out.append(at.item(_section(s), probe, after=after))
+    return out
+
+
+def _block_line(at: _Locator, p: ParsedPlan, number: str, after: int | None) -> int | None:
+    """The line of a block's heading: "2. Hội Liên hiệp …", "b) UBND …"; else the first line
+    numbered as it after part TỔ CHỨC THỰC HIỆN ("2. Đề nghị Hội …": "Đề nghị" is not in the
+    label)."""
+    block = next((b for b in p.blocks if b.number == number), None)
+    if block is None:
+        return None
+    digits = number.rstrip("abcdđeghiklmnopqrstuvxyz")
+    letter = number[len(digits) :]
+    label = f"{letter}) {block.label}" if letter else f"{number}. {block.label}"
+    found = at.find(label, after=after)
+    if found is None and not letter:
+        found = at.numbered(number, after=after)
+    return found
+
+
+def _more_provenance(p: ParsedPlan, at: _Locator, first_part: int | None) -> dict[str, Any]:
+    """The lines of the preamble, the plan it implements, the closing, each recipient and each
+    line of the signature block."""
+    tail_from = at.find("Nơi nhận", after=first_part) if p.recipients else None
+
+    def one(value: str | None, *, after: int | None = None) -> dict[str, Any]:
+        if not value:
+            return {"line": None, "how": "missing"}
+        return {"line": at.find(value, after=after), "how": "read"}
+
+    parent = p.parent_plan
+    return {
+        "preamble": one(p.preamble.split("\n")[0] if p.preamble else None),
+        "parent_plan": one(parent.number if parent else None),
+        "closing": one(p.closing.split("\n")[0] if p.closing else None, after=first_part),
+        "recipient_lines": [one(r, after=tail_from) for r in p.recipients],
+        "signer_block": [one(line, after=tail_from) for line in p.signature.block],
+    }
 
 
 def provenance(p: ParsedPlan, raw: list[str]) -> dict[str, dict[str, Any]]:
@@ -262,6 +375,8 @@ def import_plan(*, session: Session, text_or_path: str | Path, tiers: int = 3) -
                     to_unit=name,
                     to_unit_code=unit.code if unit else None,
                     to_unit_id=unit.id if unit else None,
+                    date_text=line.date_text,
+                    year_written=line.year_written,
                 )
             )
     return imported

@@ -66,6 +66,8 @@ class ReportLine:
     from_units: list[str]
     to_units: list[str]
     clause: str  # the words that named the report
+    date_text: str = ""  # the date as written ("15/6", "15 tháng 6 năm 2024")
+    year_written: bool = True  # False: the year is the plan's (or the next, for an annual report)
 
 
 def extract_deadlines(
@@ -119,6 +121,8 @@ def _lines_in(
                 from_units=from_units,
                 to_units=to_units,
                 clause=squash(clause),
+                date_text=squash(match.group("date")),
+                year_written=written,
             )
         )
     return out
