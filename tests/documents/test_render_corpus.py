@@ -26,7 +26,7 @@ EXPECTED = json.loads(CORPUS_EXPECTED.read_text(encoding="utf-8"))
 PROVINCES = (
     "Tây Ninh", "Bình Định", "Bạc Liêu", "Hậu Giang", "Hà Giang", "Ninh Thuận", "Sơn La",
     "Phú Yên", "Trà Vinh", "Hòa Bình", "Lâm Đồng", "Tuyên Quang", "Lạng Sơn", "Gia Lai",
-    "Hà Nội", "Hồ Chí Minh", "Đồng Tháp",
+    "Hà Nội", "Hồ Chí Minh", "Đồng Tháp", "Vĩnh Long",
 )  # fmt: skip
 # what the layout itself writes: the national motto, the document type, the labels of the
 # header and tail, the note that a decision carries the plan, a gap for the drafter
