@@ -8,9 +8,10 @@ round, on the whole plans: every line of the body, from part I to the distributi
 assignment blocks, the reporting regime, the closing), is in the render, so nothing is lost or
 reworded either.
 
-A footnote (its superscript mark and its text, which a copied page puts in the middle of a
-sentence broken over the page gap) is page furniture the reader sets aside: the source is
-compared without it, so a sentence the reader rejoined over a page gap is the source's own.
+A footnote's text, which a copied page prints in the page gap, in the middle of a sentence
+broken over the gap, is rendered at the end of its part (its mark stays in the sentence): the
+source is compared with its footnotes moved to its end, so a sentence the reader rejoined over
+the gap is the source's own, and a footnote is the source's own too.
 """
 
 from __future__ import annotations
@@ -52,14 +53,13 @@ def provinces(session: Session) -> Session:
     return session
 
 
-def _without_footnotes(lines: list[str]) -> list[str]:
-    marks = {ord(ch): None for ch in SUPERSCRIPTS}
-    return [line.translate(marks) for line in lines if not FOOTNOTE.match(line)]
+def _footnotes_last(lines: list[str]) -> list[str]:
+    return [x for x in lines if not FOOTNOTE.match(x)] + [x for x in lines if FOOTNOTE.match(x)]
 
 
 def _render(session: Session, text_or_path: str | Path) -> tuple[str, list[str]]:
     """The Markdown render of an imported plan, and the sentences in it the source lacks."""
-    source = _key(" ".join(_without_footnotes(read_source(text_or_path).lines)))
+    source = _key(" ".join(_footnotes_last(read_source(text_or_path).lines)))
     imported = import_plan(session=session, text_or_path=text_or_path)
     assert imported.issuer is not None, imported.unresolved
     p = imported.parsed
@@ -79,8 +79,8 @@ def _check(session: Session, text_or_path: str | Path) -> list[str]:
 
 
 def _body(path: Path) -> list[str]:
-    """The source's lines from part I to the distribution list, footnotes set aside."""
-    lines = _without_footnotes(read_source(path).lines)
+    """The source's lines from part I to the distribution list, footnotes included."""
+    lines = read_source(path).lines
     start = next(i for i, line in enumerate(lines) if re.match(r"^I\s*\.", line.strip()))
     end = next(i for i, line in enumerate(lines) if line.strip().startswith("Nơi nhận"))
     return [line for line in lines[start:end] if _key(line)]
@@ -173,3 +173,24 @@ def test_a_lettered_duty_of_a_cascaded_draft_gets_no_dash() -> None:
         ("item", "Tổng hợp, báo cáo."),
         ("subitem", "Trước ngày 15/01."),
     ]
+
+
+def test_a_footnote_keeps_its_mark_and_its_text(provinces: Session) -> None:
+    """Hà Nội 2020 cites three decisions in footnotes printed in a page gap: each mark stays
+    where the sentence has it, each note is printed after the part, in the text's words."""
+    markdown, invented = _render(provinces, SAMPLES / "hanoi-2020-37-KH-UBND.txt")
+    assert invented == []
+    assert "giai đoạn 2011-2020¹; 5 năm thực hiện" in markdown
+    assert "giai đoạn 2016-2020² và Đề án" in markdown and "tầm nhìn đến năm 2030³." in markdown
+    notes = [
+        "*¹ Quyết định số 2351/QĐ-TTg, ngày 24/12/2010 và Quyết định số 800/QĐ-TTg",
+        "*² Quyết định số 1696/QĐ-TTg ngày 02/10/2015 của Thủ tướng Chính phủ.*",
+        "*³ Quyết định số 1464/QĐ-TTg ngày 22/7/2016 của Thủ tướng Chính phủ.*",
+    ]
+    at = [markdown.find(n) for n in notes]
+    assert -1 not in at and at == sorted(at)
+    assert markdown.find("**II. NỘI DUNG THỰC HIỆN**") < at[0] < markdown.find("**III. TỔ CHỨC")
+    # the sentence the reader rejoined over the page gap stays one sentence, its mark-less copy
+    # in Part II (the same decisions cited in full) keeps no mark
+    assert "tham gia giải quyết một số vấn đề xã hội" in markdown
+    assert markdown.count("¹") == 2 and markdown.count("²") == 2 and markdown.count("³") == 2

@@ -19,7 +19,7 @@ from sqlmodel import Session, col, select
 from planflow.documents.reading.parser import ParsedPlan, Section, parse_plan, part_role
 from planflow.documents.reading.resolve import Lookup, Resolver, find_issuer
 from planflow.documents.reading.source import read_source
-from planflow.documents.vntext import name_key
+from planflow.documents.vntext import name_key, squash
 from planflow.models.base import pk
 from planflow.models.enums import ReportKind, Role, State, UnitKind, period_for
 from planflow.models.org import OrgUnit
@@ -422,7 +422,7 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         depth=parent.depth + 1 if parent else 0,
         status=State.drafted,
         recipients=list(p.recipients),
-        parts=_parts(p) or None,
+        parts=_parts(p, imported.raw) or None,
     )
     session.add(plan)
     session.flush()
@@ -446,15 +446,82 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
     return plan
 
 
-def _parts(p: ParsedPlan) -> list[dict[str, str]]:
+def _parts(p: ParsedPlan, raw: list[str]) -> list[dict[str, str]]:
     """The plan's parts as written: number, heading, role, and the lines under the heading
     ("text", one line each), which the render prints as they are: the plan's own numbering,
-    lettering, bullets, block headings and reporting regime."""
-    texts = p.part_lines or [[] for _ in p.parts]
-    return [
-        {"number": n, "title": t, "role": part_role(t), "text": "\n".join(lines)}
-        for (n, t), lines in zip(p.parts, texts, strict=True)
-    ]
+    lettering, bullets, block headings and reporting regime. A footnote the reader set aside
+    as page furniture comes back: its mark where the text has it, its text in the "notes" of
+    the part that holds the mark (the last part when no part holds it)."""
+    texts = [list(lines) for lines in p.part_lines] or [[] for _ in p.parts]
+    notes: list[list[str]] = [[] for _ in texts]
+    marks: dict[tuple[int, int], list[tuple[int, str]]] = {}
+    for mark, context, note in _footnotes(raw):
+        place = _place_of(texts, context, marks)
+        if place is not None:
+            marks.setdefault(place[:2], []).append((place[2], mark))
+        if texts:
+            notes[place[0] if place else len(texts) - 1].append(f"{mark} {note}")
+    for (at, n), found in marks.items():
+        for end, mark in sorted(found, reverse=True):
+            texts[at][n] = texts[at][n][:end] + mark + texts[at][n][end:]
+    out = []
+    for (number, title), lines, own in zip(p.parts, texts, notes, strict=True):
+        part = {"number": number, "title": title, "role": part_role(title)}
+        part["text"] = "\n".join(lines)
+        if own:
+            part["notes"] = "\n".join(own)
+        out.append(part)
+    return out
+
+
+_SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+_FOOTNOTE = re.compile(rf"^\s*([{_SUPERSCRIPTS}]+)\s*(\S.*)$")
+_MARK = re.compile(rf"(?<=\S)[{_SUPERSCRIPTS}]+")
+_FURNITURE = str.maketrans(
+    {
+        **{ord(ch): None for ch in _SUPERSCRIPTS + "\u200b\ufeff"},
+        **dict.fromkeys(map(ord, "✓✔\t\u00a0"), " "),
+    }
+)
+
+
+def _footnotes(raw: list[str]) -> list[tuple[str, str, str]]:
+    """(mark, the words before the mark on its line, the note's text) of each footnote whose
+    mark the body carries, in the order of the text."""
+    notes: dict[str, list[str]] = {}
+    for line in raw:
+        found = _FOOTNOTE.match(line)
+        if found:
+            notes.setdefault(found.group(1), []).append(squash(found.group(2).replace("**", "")))
+    out: list[tuple[str, str, str]] = []
+    for line in raw:
+        if _FOOTNOTE.match(line):
+            continue
+        for found in _MARK.finditer(line):
+            before = line[: found.start()].replace("**", "").replace("__", "")
+            context = squash(before.translate(_FURNITURE)).lstrip("-–—•+* ")
+            waiting = notes.get(found.group())
+            if waiting and len(context) >= 8:
+                out.append((found.group(), context, waiting.pop(0)))
+    return out
+
+
+def _place_of(
+    texts: list[list[str]], context: str, taken: dict[tuple[int, int], list[tuple[int, str]]]
+) -> tuple[int, int, int] | None:
+    """(part, line, offset) just after the first untaken place that ``context`` (its last 120
+    characters, else its last 40) ends at in the parts' lines."""
+    for size in (120, 40):
+        probe = context[-size:]
+        for at, lines in enumerate(texts):
+            for n, line in enumerate(lines):
+                start = 0
+                while (found := line.find(probe, start)) >= 0:
+                    end = found + len(probe)
+                    if end not in {e for e, _ in taken.get((at, n), [])}:
+                        return at, n, end
+                    start = found + 1
+    return None
 
 
 GAPS = {

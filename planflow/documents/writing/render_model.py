@@ -404,6 +404,7 @@ def _own_parts(
         out.append(Para("part", f"{part['number']}. {part['title']}"))
         if "text" in part:  # the lines under the heading, kept at import: printed as written
             out.extend(as_written(part["text"].splitlines()))
+            out.extend(Para("note", n) for n in part.get("notes", "").splitlines() if n)
         elif part["role"] == "purpose" and not used_purpose:
             out.extend(_sections(purpose))
             used_purpose = True
