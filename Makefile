@@ -27,6 +27,7 @@ faults: $(STAMP)
 bench: $(STAMP)
 	$(VENV)/bin/python -m benchmarks
 	$(VENV)/bin/python benchmarks/reorganise.py
+	$(VENV)/bin/python benchmarks/hostile.py
 
 clean:
 	rm -rf $(VENV) .pytest_cache

@@ -143,6 +143,7 @@ def sweep(
         f"{_n(s.overdue_total)}), {_n(s.messages_queued)} thông báo xếp hàng, "
         f"đã gửi {_n(s.sent)}, thử lại sau {_n(s.retried)}, lỗi {_n(s.dead)}"
         + (" (ngoài giờ gửi)" if s.quiet_hours else "")
+        + (f", tổng hợp lại {_n(s.recompiled)} báo cáo tổng hợp" if s.recompiled else "")
     )
 
 

@@ -208,3 +208,24 @@ def test_migration_0007_runs_on_a_database_holding_compiled_reports(engine, tree
                  s.scalar(select(func.count()).select_from(IndicatorValue)))
         assert s.scalar(select(func.count()).select_from(Report).where(Report.stale)) == 0
     assert after == before == (4, 4)
+
+
+def test_the_daily_sweep_compiles_stale_reports_again(engine, tree, prefect_server):
+    """The queue of re-aggregations is the stale flag; the daily sweep flow empties it."""
+    from planflow.flows.sweep import daily_sweep_flow
+
+    district = tree.subs[0].id
+    with Session(engine) as s:
+        _submit_all(s, tree)
+        aggregate_period(session=s, plan_id=district, kind=ReportKind.six_month,
+                         period="2025-H1", actor="Phòng LĐTBXH")
+        s.commit()
+        return_report(session=s, request_id=tree.requests["Quận Ba Đình"].id,
+                      reason="Thiếu số liệu", actor="Sở LĐTBXH")
+        s.commit()
+    summary = daily_sweep_flow(now=datetime(2025, 6, 2, 1, tzinfo=UTC), send=False)
+    assert summary.recompiled == 1
+    with Session(engine) as s:
+        got = _check_compiled(s, district)
+    assert got == {"total": 12, "counted": 2, "stale": False, "received": 2, "missing": 0}
+    assert daily_sweep_flow(now=datetime(2025, 6, 2, 1, tzinfo=UTC), send=False).recompiled == 0
