@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from planflow.flows.plans import (
     cancel_plan_flow,
@@ -99,33 +99,40 @@ ZOMBIE_AUTOMATION = "planflow: lượt chạy mất worker"
 
 def ensure_zombie_automation() -> None:
     """An automation that marks a running flow run crashed when its heartbeats stop (its
-    worker was killed or its machine lost), so the parent run and the operator see it."""
+    worker was killed or its machine lost), so the parent run and the operator see it. It is
+    armed by the run's Running state too: a run killed before its first heartbeat reached the
+    server would otherwise stay Running forever. An older version of it is brought up to date."""
     from datetime import timedelta
 
     from prefect.automations import Automation
     from prefect.events.actions import ChangeFlowRunState
     from prefect.events.schemas.automations import EventTrigger, Posture
 
+    trigger = EventTrigger(
+        match={"prefect.resource.id": "prefect.flow-run.*"},
+        after={"prefect.flow-run.heartbeat", "prefect.flow-run.Running"},
+        expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed",
+                "prefect.flow-run.Failed", "prefect.flow-run.Cancelled",
+                "prefect.flow-run.Crashed", "prefect.flow-run.Paused"},
+        for_each={"prefect.resource.id"},
+        posture=Posture.Proactive,
+        threshold=1,
+        within=timedelta(seconds=ZOMBIE_AFTER_SECONDS),
+    )
     try:
         # sync here: Prefect's dual sync/async API returns the Automation, not a coroutine
-        Automation.read(name=ZOMBIE_AUTOMATION)  # type: ignore[unused-coroutine]
-        return
+        existing = cast("Automation", Automation.read(name=ZOMBIE_AUTOMATION))
     except ValueError:
-        pass
+        existing = None
+    if existing is not None:
+        if existing.trigger != trigger:
+            existing.trigger = trigger
+            existing.update()
+        return
     Automation(
         name=ZOMBIE_AUTOMATION,
         description="Đánh dấu Crashed lượt chạy không còn tín hiệu sống (worker bị dừng đột ngột)",
-        trigger=EventTrigger(
-            match={"prefect.resource.id": "prefect.flow-run.*"},
-            after={"prefect.flow-run.heartbeat"},
-            expect={"prefect.flow-run.heartbeat", "prefect.flow-run.Completed",
-                    "prefect.flow-run.Failed", "prefect.flow-run.Cancelled",
-                    "prefect.flow-run.Crashed"},
-            for_each={"prefect.resource.id"},
-            posture=Posture.Proactive,
-            threshold=1,
-            within=timedelta(seconds=ZOMBIE_AFTER_SECONDS),
-        ),
+        trigger=trigger,
         actions=[ChangeFlowRunState(
             state="CRASHED", message="Worker không còn tín hiệu sống: lượt chạy bị gián đoạn",
         )],
@@ -150,8 +157,12 @@ def ensure_db_limit(limit: int = 4) -> None:
 
 def serve_all() -> None:
     """Register every deployment with the Prefect server in PREFECT_API_URL and run them."""
+    import os
+
     from prefect import serve
 
+    # runs served here send heartbeats too, so the automation above never takes one for dead
+    os.environ.setdefault("PREFECT_FLOWS_HEARTBEAT_FREQUENCY", str(HEARTBEAT_SECONDS))
     ensure_db_limit()
     serve(*deployments(), print_starting_message=True)
 

@@ -10,6 +10,8 @@ from prefect.artifacts import create_markdown_artifact, create_table_artifact
 from prefect.input import RunInput
 from prefect.states import Failed, State
 from pydantic import BaseModel, Field
+from sqlalchemy import select as sa_select
+from sqlmodel import Session, col
 
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
@@ -120,10 +122,20 @@ def branches_of(plan_id: int) -> list[tuple[int, int]]:
         return cascade_service.branches(session, plan_id)
 
 
+def _hold(session: Session, plan_id: int) -> None:
+    """Lock the plan's row for this transaction (PostgreSQL; SQLite has one writer anyway):
+    two cascades of one plan at once (a late child run and the reconcile) take turns, and the
+    second finds every sub-plan there instead of failing on the unique constraint."""
+    session.execute(
+        sa_select(col(Plan.id)).where(col(Plan.id) == plan_id).with_for_update(key_share=True)
+    )
+
+
 @db_task
 def cascade_batch(plan_id: int, branch_ids: list[int]) -> dict:
     """Cascade one batch of subtrees (a district and its wards) in one transaction."""
     with db_slot(), unit_of_work() as session:
+        _hold(session, plan_id)
         r = cascade_service.cascade_plan(session=session, plan_id=plan_id, branch_ids=branch_ids)
         return {
             "created": r.created,
@@ -277,6 +289,7 @@ def _finish_if_issued(plan_id: int, cascade: bool) -> IssueSummary | None:
 def cascade_whole_plan(plan_id: int) -> dict:
     """One plan's whole subtree (a province: its districts and wards) in one transaction."""
     with db_slot(), unit_of_work() as session:
+        _hold(session, plan_id)
         r = cascade_service.cascade_plan(session=session, plan_id=plan_id)
         return {"created": r.created, "existing": r.existing,
                 "requests_created": r.requests_created}
@@ -288,46 +301,69 @@ def cascade_many_run_name() -> str:
 
 
 @flow(name="cascade-many", flow_run_name=cascade_many_run_name, log_prints=True)
-def cascade_many_flow(plan_ids: list[int], plans_per_run: int = 0) -> dict:
+def cascade_many_flow(
+    plan_ids: list[int], plans_per_run: int = 0, wait_minutes: float = 120.0
+) -> dict | State:
     """Phân cấp nhiều kế hoạch (ví dụ kế hoạch của 63 tỉnh), mỗi kế hoạch một tác vụ.
 
     Args:
         plan_ids: Mã các kế hoạch cần phân cấp
         plans_per_run: Khi chạy trên máy chủ: chia thành các lượt chạy con, mỗi lượt bấy nhiêu
             kế hoạch, để nhiều worker cùng làm (0 = tất cả trong lượt này)
+        wait_minutes: Số phút chờ các lượt chạy con tối đa; lượt con chưa xong khi đó (hoặc
+            mất worker) được coi là chưa hoàn thành, lượt đối soát phân cấp sẽ làm nốt
     """
     from prefect.runtime import deployment
 
     totals = {"created": 0, "existing": 0, "requests_created": 0, "runs": 0}
+    not_done: list[str] = []
     if plans_per_run and len(plan_ids) > plans_per_run and deployment.id:
-        totals["runs"] = _fan_out(plan_ids, plans_per_run)
+        totals["runs"], not_done = _fan_out(plan_ids, plans_per_run, wait_minutes * 60)
     else:
         for part in [cascade_whole_plan(pid) for pid in plan_ids]:
             for key in ("created", "existing", "requests_created"):
                 totals[key] += part[key]
+    unfinished = (
+        f"{vn_int(len(not_done))} lượt phân cấp con không hoàn thành ({'; '.join(not_done)}); "
+        "lượt đối soát phân cấp (mỗi giờ, `reconcile-cascades`) sẽ phân cấp nốt"
+    )
     create_markdown_artifact(
         key=artifact_key("phan-cap-nhieu", plan_ids[0] if plan_ids else 0, len(plan_ids)),
         markdown=(
             f"Phân cấp {vn_int(len(plan_ids))} kế hoạch: "
-            + (f"chia thành {vn_int(totals['runs'])} lượt chạy con." if totals["runs"] else
+            + (f"chia thành {vn_int(totals['runs'])} lượt chạy con"
+               + (f"; {unfinished}." if not_done else ".") if totals["runs"] else
                f"tạo mới {vn_int(totals['created'])} kế hoạch cấp dưới, "
                f"{vn_int(totals['existing'])} đã có, "
                f"{vn_int(totals['requests_created'])} yêu cầu báo cáo.")
         ),
         description="Phân cấp nhiều kế hoạch",
     )
+    if not_done:
+        return Failed(message=unfinished)
     return totals
 
 
-def _fan_out(plan_ids: list[int], per_run: int) -> int:
+# a child run a worker has claimed (Pending) starts within seconds; one still Pending after
+# this long was claimed by a worker that died before starting it, and nothing else will
+PENDING_LIMIT_SECONDS = 180.0
+
+
+def _fan_out(plan_ids: list[int], per_run: int, wait_seconds: float) -> tuple[int, list[str]]:
     """Start one child run of this deployment per chunk (any worker of the pool picks it up),
-    then wait for them all; fails if any child did not complete."""
+    then wait for them, at most ``wait_seconds``; returns the number of runs and those not
+    done. A child claimed by a worker that died before starting it (Pending too long) is
+    marked Crashed; a running one whose worker died is marked Crashed by the heartbeat
+    automation. Either way the cascade is safe to run again: the reconcile finishes it."""
     import time
+    from datetime import UTC, datetime
 
     from prefect.client.orchestration import get_client
     from prefect.deployments import run_deployment
     from prefect.runtime import deployment
+    from prefect.states import Crashed
 
+    logger = get_run_logger()
     name = f"cascade-many/{deployment.name}"
     chunks = [plan_ids[i : i + per_run] for i in range(0, len(plan_ids), per_run)]
     runs = [  # called from a sync flow, run_deployment returns the FlowRun itself
@@ -337,20 +373,35 @@ def _fan_out(plan_ids: list[int], per_run: int) -> int:
         )
         for chunk in chunks
     ]
-    pending = {r.id for r in runs}
-    failed: list[str] = []
+    pending = {r.id: "mã kế hoạch " + ", ".join(map(str, chunk))
+               for r, chunk in zip(runs, chunks, strict=True)}
+    not_done: list[str] = []
+    deadline = time.monotonic() + wait_seconds
     with get_client(sync_client=True) as client:
         while pending:
-            time.sleep(1)
-            for run_id in list(pending):
+            time.sleep(2)
+            for run_id, run_name in list(pending.items()):
                 state = client.read_flow_run(run_id).state
-                if state is not None and state.is_final():
-                    pending.discard(run_id)
+                if state is None:
+                    continue
+                if state.is_final():
+                    del pending[run_id]
                     if not state.is_completed():
-                        failed.append(f"{run_id}: {state.name}")
-    if failed:
-        raise RuntimeError(f"{len(failed)} lượt phân cấp con không hoàn thành: {failed}")
-    return len(runs)
+                        not_done.append(f"{run_name}: {state.name}")
+                    continue
+                waited = (datetime.now(UTC) - state.timestamp).total_seconds()
+                if state.is_pending() and waited > PENDING_LIMIT_SECONDS:
+                    logger.warning("child run %s pending for %.0f s: its worker is gone",
+                                   run_id, waited)
+                    client.set_flow_run_state(run_id, Crashed(
+                        message="Worker nhận lượt chạy nhưng không chạy được (đã dừng)"))
+                    del pending[run_id]
+                    not_done.append(f"{run_name}: Crashed")
+            if pending and time.monotonic() > deadline:
+                not_done += [f"{n}: chưa xong sau {vn_int(round(wait_seconds / 60))} phút"
+                             for n in pending.values()]
+                break
+    return len(runs), not_done
 
 
 class CancelSummary(BaseModel):

@@ -150,6 +150,7 @@ def plan_label(plan_id: object) -> str:
 
 
 DB_LIMIT = "planflow-db"  # Prefect global concurrency limit of database-heavy tasks
+DB_LEASE_SECONDS = 60
 
 
 @contextmanager
@@ -162,7 +163,9 @@ def db_slot() -> Iterator[None]:
         return
     from prefect.concurrency.sync import concurrency
 
-    with concurrency(DB_LIMIT, occupy=1, strict=False):
+    # the slot is leased: renewed while the task runs, back in the pool within about a minute
+    # when its process was killed (Prefect's shortest lease), not held forever
+    with concurrency(DB_LIMIT, occupy=1, strict=False, lease_duration=DB_LEASE_SECONDS):
         yield
 
 
