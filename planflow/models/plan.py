@@ -40,7 +40,8 @@ class Plan(PlanBase, table=True):
     recipients: list[str] = Field(default_factory=list, sa_type=JSON)
     # the plan's own parts as written, for an imported plan: [{"number": "I", "title":
     # "MỤC TIÊU", "role": "purpose", "text": "<the lines under the heading>"}, …] ("text" since
-    # the render prints a part as written); None for a plan the cascade drafted
+    # the render prints a part as written); [] for a text without parts; None for a plan the
+    # cascade drafted
     parts: list[dict[str, str]] | None = Field(default=None, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
 

@@ -194,3 +194,34 @@ def test_a_footnote_keeps_its_mark_and_its_text(provinces: Session) -> None:
     # in Part II (the same decisions cited in full) keeps no mark
     assert "tham gia giải quyết một số vấn đề xã hội" in markdown
     assert markdown.count("¹") == 2 and markdown.count("²") == 2 and markdown.count("³") == 2
+
+
+WITHOUT_PARTS = """ỦY BAN NHÂN DÂN
+QUẬN HÀ ĐÔNG
+Số: 12/KH-UBND
+CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM
+Độc lập - Tự do - Hạnh phúc
+Hà Đông, ngày 10 tháng 3 năm 2020
+
+KẾ HOẠCH
+Thực hiện công tác bình đẳng giới năm 2020
+
+Thực hiện Kế hoạch số 37/KH-UBND ngày 20/02/2020 của UBND Thành phố về công tác bình đẳng
+giới năm 2020, UBND quận Hà Đông giao các phòng, ban chủ động triển khai
+"""
+
+
+def test_a_plan_without_parts_under_a_stored_plan_is_not_a_draft(provinces: Session) -> None:
+    """A text without parts I., II., … whose parent plan is stored: not the cascade's draft,
+    so none of the parent's parts, and no closing, recipients or signature made up."""
+    save_plan(
+        session=provinces,
+        imported=import_plan(session=provinces, text_or_path=SAMPLES / "hanoi-2020-37-KH-UBND.txt"),
+    )
+    imported = import_plan(session=provinces, text_or_path=WITHOUT_PARTS)
+    plan = save_plan(session=provinces, imported=imported)
+    assert plan.parent_id is not None and plan.parts == []
+    markdown = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
+    for invented in ("MỤC ĐÍCH", "Trên đây là", "TM. ỦY BAN NHÂN DÂN", "Phó Chủ tịch", "như sau"):
+        assert invented not in markdown
+    assert "| ***Nơi nhận:***<br>- … | **…**" in markdown

@@ -422,7 +422,7 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
         depth=parent.depth + 1 if parent else 0,
         status=State.drafted,
         recipients=list(p.recipients),
-        parts=_parts(p, imported.raw) or None,
+        parts=_parts(p, imported.raw),  # [] for a text without parts: still not a draft
     )
     session.add(plan)
     session.flush()

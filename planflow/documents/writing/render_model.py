@@ -242,7 +242,9 @@ def plan_document(session: Session, plan_id: int) -> Document:
     parent_issuer = session.get(OrgUnit, parent.issuer_id) if parent else None
     agency = _agency_on(session, plan.standing_agency_id, plan.issued_on)
     symbol = "CTr-UBND" if plan.kind == PlanKind.programme else "KH-UBND"
-    imported = bool(plan.parts)
+    # an imported plan keeps its parts (a list, empty when the text has none); the cascade's
+    # drafts have None
+    imported = plan.parts is not None
     by_decision = bool(plan.number) and "/QĐ" in (plan.number or "").upper()
     place = plan.place or (GAP if imported else area_of(issuer.name))
     doc = Document(
@@ -275,7 +277,7 @@ def plan_document(session: Session, plan_id: int) -> Document:
                 "note", f"(Kèm theo Quyết định số {plan.number}{when} của {committee_name(issuer)})"
             )
         )
-    preamble = _preamble(plan, parent, issuer)
+    preamble = _preamble(plan, None if imported else parent, issuer)  # a draft's is finished
     doc.body.extend(as_written(preamble) if imported else [Para("text", p) for p in preamble])
     # a cascaded sub-plan reads its parent's sections until it writes its own
     sections = sorted(sections_of(session, plan), key=lambda s: s.position)
@@ -291,7 +293,7 @@ def plan_document(session: Session, plan_id: int) -> Document:
         .order_by(col(PlanDeadline.due_on))
     ).all()
     where = "tại Kế hoạch này"
-    if plan.parts:  # an imported plan: its own parts, headings and numbering as written
+    if plan.parts is not None:  # an imported plan: its own parts, as written
         body = _own_parts(plan.parts, sections, rows)
     else:
         parts: list[tuple[str, list[Para]]] = []
@@ -313,7 +315,7 @@ def plan_document(session: Session, plan_id: int) -> Document:
             body.append(Para("part", f"{numeral}. {title}"))
             body.extend(paras)
     doc.body.extend(body)
-    drafted = plan.parent_id is not None and not plan.parts  # the cascade's own draft
+    drafted = plan.parent_id is not None and not imported  # the cascade's own draft
     if plan.closing:
         doc.body.extend(as_written(plan.closing.splitlines()))
     elif drafted:
