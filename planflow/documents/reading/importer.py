@@ -451,12 +451,14 @@ def _parts(p: ParsedPlan, raw: list[str]) -> list[dict[str, str]]:
     ("text", one line each), which the render prints as they are: the plan's own numbering,
     lettering, bullets, block headings and reporting regime. A footnote the reader set aside
     as page furniture comes back: its mark where the text has it, its text in the "notes" of
-    the part that holds the mark (the last part when no part holds it)."""
+    the part that holds the mark (the last part when no part holds it, or past the first
+    hundred footnotes)."""
     texts = [list(lines) for lines in p.part_lines] or [[] for _ in p.parts]
     notes: list[list[str]] = [[] for _ in texts]
     marks: dict[tuple[int, int], list[tuple[int, str]]] = {}
-    for mark, context, note in _footnotes(raw):
-        place = _place_of(texts, context, marks)
+    for count, (mark, context, note) in enumerate(_footnotes(raw)):
+        # each placing reads the parts once: bounded, so a hostile text stays linear
+        place = _place_of(texts, context, marks) if count < _MAX_PLACED else None
         if place is not None:
             marks.setdefault(place[:2], []).append((place[2], mark))
         if texts:
@@ -475,6 +477,7 @@ def _parts(p: ParsedPlan, raw: list[str]) -> list[dict[str, str]]:
 
 
 _SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
+_MAX_PLACED = 100  # footnotes put back in their sentence; a real plan has a handful
 _FOOTNOTE = re.compile(rf"^\s*([{_SUPERSCRIPTS}]+)\s*(\S.*)$")
 _MARK = re.compile(rf"(?<=\S)[{_SUPERSCRIPTS}]+")
 _FURNITURE = str.maketrans(
