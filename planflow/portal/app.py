@@ -8,11 +8,14 @@ import logging
 import re
 import tempfile
 from collections import defaultdict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from functools import cache
 from pathlib import Path
 from typing import Annotated, Any
 from urllib.parse import urlsplit
 
+import anyio.to_thread
 from fastapi import Depends, FastAPI, File, Form, Request, UploadFile
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -228,6 +231,44 @@ async def _too_large(send: Send) -> None:
     await send({"type": "http.response.body", "body": bytes(body)})
 
 
+SECURITY_HEADERS = [
+    (b"x-frame-options", b"DENY"),
+    (b"x-content-type-options", b"nosniff"),
+    (b"referrer-policy", b"no-referrer"),
+    (
+        b"content-security-policy",
+        b"default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
+        b"frame-ancestors 'none'; base-uri 'none'",
+    ),
+]
+_OVERRIDDEN = {name for name, _ in SECURITY_HEADERS}
+
+
+class SecurityHeaders:
+    """Every response: the security headers, and ``Cache-Control: no-store`` unless the route
+    set its own. Plain ASGI (a ``BaseHTTPMiddleware`` costs a task and a stream per request)."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+
+        async def sending(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = [
+                    (k, v) for k, v in message.get("headers", []) if k.lower() not in _OVERRIDDEN
+                ]
+                if not any(k.lower() == b"cache-control" for k, _ in headers):
+                    headers.append((b"cache-control", b"no-store"))
+                message = {**message, "headers": headers + SECURITY_HEADERS}
+            await send(message)
+
+        await self.app(scope, receive, sending)
+
+
 class RedactTokens(logging.Filter):
     """Access-log lines show ``/l/…`` instead of a link's token."""
 
@@ -242,28 +283,48 @@ class RedactTokens(logging.Filter):
         return True
 
 
-def create_app(engine: Engine | None = None) -> FastAPI:
-    """The portal on ``engine`` (default: the configured database)."""
+# Per worker process: requests handled at once (each in a thread, most holding one database
+# connection), and the PostgreSQL connections kept open for them. A pool smaller than the busy
+# threads would close and reopen connections under load, each one a new PostgreSQL backend.
+THREADS = 20
+POOL_SIZE, POOL_OVERFLOW = THREADS, 10  # the overflow: a page that opens a second session
+
+
+def portal_engine() -> Engine:
+    """The configured database; on PostgreSQL with a pool sized for the portal's threads."""
+    from sqlalchemy import create_engine
+
     from planflow.config.db import get_engine
 
+    configured = get_engine()  # registers the URL's password as a secret, as every engine
+    if configured.dialect.name == "sqlite":
+        return configured
+    return create_engine(
+        configured.url,
+        echo=configured.echo,
+        hide_parameters=True,  # parameters carry personal data: never in logs or errors
+        pool_pre_ping=True,
+        pool_size=POOL_SIZE,
+        max_overflow=POOL_OVERFLOW,
+    )
+
+
+@asynccontextmanager
+async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
+    anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
+    yield
+
+
+def create_app(engine: Engine | None = None) -> FastAPI:
+    """The portal on ``engine`` (default: the configured database)."""
     settings = get_settings()
-    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None, title="planflow portal")
-    app.state.engine = engine or get_engine()
+    app = FastAPI(
+        docs_url=None, redoc_url=None, openapi_url=None, title="planflow portal", lifespan=_lifespan
+    )
+    app.state.engine = engine or portal_engine()
     app.state.limiter = FailureLimiter(settings.portal_failed_links_per_minute)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
-
-    @app.middleware("http")
-    async def headers(request: Request, call_next):
-        response = await call_next(request)
-        response.headers.setdefault("Cache-Control", "no-store")
-        response.headers["X-Frame-Options"] = "DENY"
-        response.headers["X-Content-Type-Options"] = "nosniff"
-        response.headers["Referrer-Policy"] = "no-referrer"
-        response.headers["Content-Security-Policy"] = (
-            "default-src 'self'; style-src 'self'; img-src 'self' data:; form-action 'self'; "
-            "frame-ancestors 'none'; base-uri 'none'"
-        )
-        return response
+    app.add_middleware(SecurityHeaders)
 
     @app.exception_handler(PortalDenied)
     async def denied(request: Request, exc: PortalDenied) -> HTMLResponse:

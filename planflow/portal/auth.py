@@ -73,10 +73,14 @@ def unit_caller(request: Request, session: DB) -> Caller:
     data = read_session(request.cookies.get(COOKIE))
     if data is None:
         raise PortalDenied(401, "no_session")
-    link = session.get(AccessLink, data.link_id)
-    if link is None:
+    found = session.execute(  # one statement for the link and its unit: every request runs it
+        select(AccessLink, OrgUnit)
+        .outerjoin(OrgUnit, col(OrgUnit.id) == col(AccessLink.unit_id))
+        .where(col(AccessLink.id) == data.link_id)
+    ).first()
+    if found is None:
         raise PortalDenied(401, "no_session")
-    unit = session.get(OrgUnit, link.unit_id)
+    link, unit = found
     why = link_state(link)
     if why or unit is None:
         raise PortalDenied(401, why or "no_session", unit)
@@ -86,8 +90,9 @@ def unit_caller(request: Request, session: DB) -> Caller:
 UnitCaller = Annotated[Caller, Depends(unit_caller)]
 
 
-def csrf_checked(caller: UnitCaller, csrf: Annotated[str, Form()] = "") -> Caller:
-    """A unit's POST: its form must carry the session's CSRF token."""
+async def csrf_checked(caller: UnitCaller, csrf: Annotated[str, Form()] = "") -> Caller:
+    """A unit's POST: its form must carry the session's CSRF token (no I/O: runs on the
+    event loop, not in a worker thread)."""
     if not csrf or not hmac.compare_digest(csrf.encode(), caller.csrf.encode()):
         raise PortalDenied(403, "csrf", caller.unit)
     return caller
@@ -176,7 +181,7 @@ def agency_caller(caller: UnitCaller, session: DB) -> AgencyCaller:
 Agency = Annotated[AgencyCaller, Depends(agency_caller)]
 
 
-def agency_post(agency: Agency, caller: UnitPost) -> AgencyCaller:
+async def agency_post(agency: Agency, caller: UnitPost) -> AgencyCaller:
     """A standing agency's POST (CSRF checked)."""
     return agency
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from planflow.errors import Problem
@@ -25,7 +25,7 @@ from planflow.models import (
     ReportRequest,
     State,
 )
-from planflow.models.base import pk
+from planflow.models.base import pk, table_of
 from planflow.models.time import as_utc, end_of_local_day, utcnow
 from planflow.services.catalogue import indicators
 from planflow.states import IllegalTransition, NotFound, ValidationFailed, fire
@@ -295,10 +295,11 @@ def submit_report(
     session.add(report)
     session.flush()
     session.execute(delete(IndicatorValue).where(col(IndicatorValue.report_id) == report.id))
-    session.add_all(
-        IndicatorValue(report_id=pk(report), indicator_code=v.code, **_numbers(v)) for v in clean
-    )
-    session.flush()
+    if clean:  # one executemany, no ORM objects: this runs once per portal submission
+        session.execute(
+            insert(table_of(IndicatorValue)),
+            [{"report_id": pk(report), "indicator_code": v.code, **_numbers(v)} for v in clean],
+        )
     return report
 
 
