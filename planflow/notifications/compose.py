@@ -83,7 +83,7 @@ def drafts_for_unit(
     targets = [(c, a) for c in channels for a in addresses(unit, c)]
     if not targets:
         return []
-    _, token = links.mint(session, unit.id)  # type: ignore[arg-type]
+    link, token = links.new_link(unit.id)  # type: ignore[arg-type]  # stored by enqueue
     url = links.portal_url(token, path)
     rendered = render(kind, {"recipient": unit.label, "link": url, **context})
     drafts = []
@@ -106,6 +106,7 @@ def drafts_for_unit(
                 body_text=text,
                 body_html=html,
                 params=params,
+                link=link,
             )
         )
     return drafts

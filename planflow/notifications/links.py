@@ -23,11 +23,10 @@ def hash_token(token: str) -> str:
     return hashlib.sha256(token.encode("ascii", "replace")).hexdigest()
 
 
-def mint(
-    session: Session, unit_id: int, *, expires_at: datetime | None = None
-) -> tuple[AccessLink, str]:
-    """A new link row for ``unit_id`` (added to the session) and its token, which exists
-    nowhere else."""
+def new_link(unit_id: int, *, expires_at: datetime | None = None) -> tuple[AccessLink, str]:
+    """A new link row for ``unit_id``, not yet in any session, and its token, which exists
+    nowhere else. A message's link is added to the session only when the message itself is
+    queued (``outbox.enqueue``), so a de-duplicated message leaves no link behind."""
     token = secrets.token_urlsafe(TOKEN_BYTES)
     now = utcnow()
     row = AccessLink(
@@ -36,6 +35,14 @@ def mint(
         created_at=now,
         expires_at=expires_at or now + timedelta(days=get_settings().link_days),
     )
+    return row, token
+
+
+def mint(
+    session: Session, unit_id: int, *, expires_at: datetime | None = None
+) -> tuple[AccessLink, str]:
+    """A new link row for ``unit_id`` (added to the session) and its token."""
+    row, token = new_link(unit_id, expires_at=expires_at)
     session.add(row)
     return row, token
 

@@ -12,6 +12,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from planflow.config.db import rows_affected
+from planflow.models.access import AccessLink
 from planflow.models.outbox import MessageKind, OutboxMessage, OutboxStatus
 from planflow.models.time import utcnow
 
@@ -32,6 +33,8 @@ class Draft:
     body_text: str
     body_html: str | None = None
     params: dict[str, str] = field(default_factory=dict)
+    # the access link the body carries; stored only when the message is (see ``enqueue``)
+    link: AccessLink | None = field(default=None, compare=False, repr=False)
 
 
 def make_key(*parts: object) -> str:
@@ -45,6 +48,7 @@ def make_key(*parts: object) -> str:
 
 def enqueue(session: Session, drafts: Iterable[Draft], *, now: datetime | None = None) -> set[str]:
     """Insert the drafts whose key is new, in ``session``'s transaction; return the keys added."""
+    drafts = list(drafts)
     dialect = session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     moment = now or utcnow()
@@ -75,6 +79,10 @@ def enqueue(session: Session, drafts: Iterable[Draft], *, now: datetime | None =
             .returning(col(OutboxMessage.key))
         )
         added.update(session.execute(stmt).scalars())
+    # a message already queued under its key keeps the link it was sent with: the new link
+    # minted for the duplicate is never stored (no orphan link rows)
+    fresh = {id(d.link): d.link for d in drafts if d.link is not None and d.key in added}
+    session.add_all(fresh.values())
     return added
 
 
