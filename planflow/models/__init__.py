@@ -1,6 +1,6 @@
 """SQLModel tables, one aggregate per module; no business rules here."""
 
-from planflow.models.access import AccessLink, UnitDocument
+from planflow.models.access import AccessLink, FailedLinkCount, UnitDocument
 from planflow.models.audit import TransitionLog
 from planflow.models.enums import (
     IndicatorKind,
@@ -33,6 +33,7 @@ __all__ = [
     "AccessLink",
     "Assignment",
     "CompiledSource",
+    "FailedLinkCount",
     "Indicator",
     "IndicatorKind",
     "IndicatorValue",

@@ -39,3 +39,14 @@ class UnitDocument(SQLModel, table=True):
     sha256: str = Field(sa_type=String(64))
     link_id: int | None = Field(default=None, foreign_key="access_link.id")
     created_at: datetime = Field(default_factory=utcnow)
+
+
+class FailedLinkCount(SQLModel, table=True):
+    """Unknown-link attempts from one client address in one clock minute: the portal's
+    rate limit, shared by all its worker processes."""
+
+    __tablename__ = "portal_failed_link"
+
+    address: str = Field(sa_type=String(64), primary_key=True)
+    minute: int = Field(primary_key=True, index=True, description="minutes since 1970 (UTC)")
+    count: int = 0

@@ -322,7 +322,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
         docs_url=None, redoc_url=None, openapi_url=None, title="planflow portal", lifespan=_lifespan
     )
     app.state.engine = engine or portal_engine()
-    app.state.limiter = FailureLimiter(settings.portal_failed_links_per_minute)
+    app.state.limiter = FailureLimiter(app.state.engine, settings.portal_failed_links_per_minute)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_middleware(SecurityHeaders)
 

@@ -13,14 +13,18 @@ import hmac
 import json
 import os
 import secrets
-import threading
 import time
-from collections import defaultdict, deque
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
 
+from sqlalchemy import delete, func, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
 from planflow.config.settings import get_settings
+from planflow.models import FailedLinkCount
+from planflow.models.base import table_of
 
 COOKIE = "planflow_portal"
 
@@ -93,26 +97,37 @@ def new_csrf() -> str:
 
 
 class FailureLimiter:
-    """At most ``limit`` failed link attempts per client address in any 60 seconds."""
+    """At most ``limit`` failed link attempts per client address in the current and the
+    previous clock minute, counted in the database (``portal_failed_link``) so that every
+    worker process of the portal sees the same count."""
 
-    def __init__(self, limit: int, window: float = 60.0) -> None:
-        self.limit, self.window = limit, window
-        self._seen: dict[str, deque[float]] = defaultdict(deque)
-        self._lock = threading.Lock()
+    def __init__(self, engine: Engine, limit: int) -> None:
+        self.engine, self.limit = engine, limit
+        self.table = table_of(FailedLinkCount)
 
-    def _trim(self, seen: deque[float], now: float) -> None:
-        while seen and now - seen[0] > self.window:
-            seen.popleft()
+    @staticmethod
+    def _minute() -> int:
+        return int(time.time() // 60)
 
     def blocked(self, address: str) -> bool:
-        with self._lock:
-            seen = self._seen[address]
-            self._trim(seen, time.monotonic())
-            return len(seen) >= self.limit
+        t = self.table.c
+        with self.engine.connect() as conn:
+            seen = conn.execute(
+                select(func.coalesce(func.sum(t.count), 0)).where(
+                    t.address == address[:64], t.minute >= self._minute() - 1
+                )
+            ).scalar_one()
+        return int(seen) >= self.limit
 
     def failed(self, address: str) -> None:
-        with self._lock:
-            seen = self._seen[address]
-            now = time.monotonic()
-            self._trim(seen, now)
-            seen.append(now)
+        minute = self._minute()
+        dialect = self.engine.dialect.name
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        stmt = insert(self.table).values(address=address[:64], minute=minute, count=1)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["address", "minute"], set_={"count": self.table.c.count + 1}
+        )
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+            # counts older than the window are of no use (an index on minute keeps this cheap)
+            conn.execute(delete(self.table).where(self.table.c.minute < minute - 1))

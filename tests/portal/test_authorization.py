@@ -135,6 +135,23 @@ def test_unknown_links_are_rate_limited_per_address(app, world):
     assert client.get(f"/l/{world.tokens['own']}").status_code == 429
 
 
+def test_the_failed_link_limit_is_shared_by_the_worker_processes(engine, world):
+    """Two app instances on one database (as two uvicorn workers are) count the same failures:
+    alternating between them does not double the allowance."""
+    from planflow.portal import create_app
+    from tests.portal.conftest import client_for
+
+    first, second = client_for(create_app(engine), None), client_for(create_app(engine), None)
+    statuses = [
+        client.get(f"/l/not-a-token-{n}").status_code
+        for n, client in enumerate([first, second] * 5)
+    ]
+    assert statuses == [404] * 10
+    assert first.get("/l/not-a-token-x").status_code == 429
+    assert second.get("/l/not-a-token-y").status_code == 429
+    assert second.get(f"/l/{world.tokens['own']}").status_code == 429
+
+
 def test_link_opens_a_session_and_lands_without_the_token(app, world):
     client = TestClient(app, base_url="http://127.0.0.1:8080", follow_redirects=False)
     response = client.get(f"/l/{world.tokens['own']}?next=/requests/{world.six_month.id}")
