@@ -1,4 +1,5 @@
-"""Every link in every message of the demo's outbox opens a page of a running portal (200)."""
+"""Every link in every message of the demo's outbox opens a page of a running portal (200); so
+do the links of the message kinds the demo does not send, queued by the product's services."""
 
 from __future__ import annotations
 
@@ -9,6 +10,9 @@ import sys
 import threading
 import time
 from collections import Counter
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 
 import httpx
@@ -16,8 +20,13 @@ import uvicorn
 from sqlalchemy import select
 from sqlmodel import Session
 
+from planflow.config.settings import get_settings
 from planflow.models import OutboxMessage
+from planflow.models.time import LOCAL_TZ
+from planflow.notifications import notify_report_requested
+from planflow.notifications.reminders import plan_reminders, stage_dates
 from planflow.portal import create_app
+from planflow.services.cancel import cancel_plan
 from tests.portal.test_browser import free_port
 
 LINK = re.compile(r"https?://[^\s)\"'<>]+")
@@ -47,7 +56,14 @@ def test_every_link_of_every_demo_message_opens_a_page(engine, tmp_path: Path, m
     # every kind the demo writes (its reminders arrive inside the daily digests)
     assert {"plan_issued", "overdue", "escalation", "digest", "returned"} <= set(kinds), kinds
 
-    monkeypatch.setenv("PLANFLOW_PUBLIC_URL", base)
+    with serving(engine, port, monkeypatch):
+        assert follow(messages, base) >= len(messages)
+
+
+@contextmanager
+def serving(engine, port: int, monkeypatch) -> Iterator[None]:
+    """The portal on ``engine``, served by uvicorn on 127.0.0.1:``port`` while inside."""
+    monkeypatch.setenv("PLANFLOW_PUBLIC_URL", f"http://127.0.0.1:{port}")
     server = uvicorn.Server(
         uvicorn.Config(
             create_app(engine), host="127.0.0.1", port=port, log_level="warning", access_log=False
@@ -58,25 +74,61 @@ def test_every_link_of_every_demo_message_opens_a_page(engine, tmp_path: Path, m
     while not server.started:
         time.sleep(0.05)
     try:
-        followed = 0
-        for message in messages:
-            urls = set(LINK.findall(message.body_text))
-            assert urls, f"message {message.id} ({message.kind}) carries no link"
-            if message.body_html:  # the HTML part carries the same links
-                assert set(LINK.findall(message.body_html.replace("&amp;", "&"))) == urls
-            for url in urls:
-                assert url.startswith(f"{base}/l/"), (message.kind, url)
-                # each link is opened as the unit would: a fresh browser, redirects followed
-                with httpx.Client(follow_redirects=True, timeout=30) as browser:
-                    page = browser.get(url)
-                assert page.status_code == 200, (
-                    message.kind,
-                    url.split("/l/")[0],
-                    page.text[:300],
-                )
-                assert "/l/" not in str(page.url)
-                followed += 1
-        assert followed >= len(messages)
+        yield
     finally:
         server.should_exit = True
         thread.join(timeout=10)
+
+
+def follow(messages: list[OutboxMessage], base: str) -> int:
+    """Open every link of every message as its unit would; each must answer 200. Returns how
+    many links were followed."""
+    followed = 0
+    for message in messages:
+        urls = set(LINK.findall(message.body_text))
+        assert urls, f"message {message.id} ({message.kind}) carries no link"
+        if message.body_html:  # the HTML part carries the same links
+            assert set(LINK.findall(message.body_html.replace("&amp;", "&"))) == urls
+        for url in urls:
+            assert url.startswith(f"{base}/l/"), (message.kind, url)
+            # each link is opened as the unit would: a fresh browser, redirects followed
+            with httpx.Client(follow_redirects=True, timeout=30) as browser:
+                page = browser.get(url)
+            assert page.status_code == 200, (
+                message.kind,
+                url.split("/l/")[0],
+                page.text[:300],
+            )
+            assert "/l/" not in str(page.url)
+            followed += 1
+    return followed
+
+
+def test_links_of_the_kinds_the_demo_does_not_send_open_a_page(engine, world, monkeypatch):
+    """report_requested, reminder and plan_cancelled, queued by the product's own services
+    (the demo's run sends none of them on their own: its reminders arrive inside digests)."""
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    monkeypatch.setenv("PLANFLOW_PUBLIC_URL", base)
+    get_settings.cache_clear()
+    with Session(engine, expire_on_commit=False) as session:
+        for unit, address in ((world.ward, "vanquan"), (world.sibling, "molao")):
+            row = session.merge(unit)
+            row.emails = [f"{address}@hadong.example.vn"]
+            session.add(row)
+        session.commit()
+        notify_report_requested(session, request_id=world.six_month.id, channels=["email"])
+        # the first reminder stage of the sibling ward's only open request: a 'reminder'
+        first = stage_dates(world.sibling_request.deadline, get_settings())[0][1]
+        noon = datetime.combine(first, datetime.min.time().replace(hour=12), tzinfo=LOCAL_TZ)
+        plan_reminders(session=session, now=noon, channels=["email"])
+        session.commit()
+        cancel_plan(
+            session=session, plan_id=world.plan.id, reason="Thay bằng kế hoạch mới", actor="t"
+        )
+        session.commit()
+        messages = list(session.execute(select(OutboxMessage)).scalars())
+    kinds = Counter(m.kind for m in messages)
+    assert {"report_requested", "reminder", "plan_cancelled"} <= set(kinds), kinds
+    with serving(engine, port, monkeypatch):
+        assert follow(messages, base) == len(messages)
