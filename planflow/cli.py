@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import sys
 
 import typer
@@ -37,9 +38,10 @@ def db_upgrade(
     before, after = upgrade_schema(get_engine(), revision)
     where = _safe_url(get_settings().resolved_database_url)
     if before == after:
-        typer.echo(f"database ready: {where} (at migration {after}, nothing to do)")
+        typer.echo(f"cơ sở dữ liệu sẵn sàng: {where} (đã ở phiên bản {after}, không cần làm gì)")
     else:
-        typer.echo(f"database ready: {where} (migrated {before or 'empty'} -> {after})")
+        typer.echo(f"cơ sở dữ liệu sẵn sàng: {where} (đã nâng từ phiên bản "
+                   f"{before or 'trống'} lên {after})")
 
 
 @db_app.command("revision")
@@ -101,6 +103,41 @@ def _mount() -> None:
     register(app)
 
 
+# typer's and click's usage messages are English and made in several places (typer's own copy
+# of click, click, pydantic's coercion): each known shape, rewritten in Vietnamese
+USAGE_VI = [(re.compile(pattern), vietnamese) for pattern, vietnamese in (
+    (r"^Invalid value for (.+?): ", r"giá trị không hợp lệ cho \1: "),
+    (r"^Invalid value: ", "giá trị không hợp lệ: "),
+    (r"^Missing argument (.+?)\.", r"thiếu tham số \1."),
+    (r"^Missing option (.+?)\.", r"thiếu tùy chọn \1."),
+    (r"^Missing parameter:? ?", "thiếu tham số "),
+    (r"^Missing command\.?", "thiếu lệnh"),
+    (r"^No such option:? (\S+?)\.?( |$)", r"không có tùy chọn \1\2"),
+    (r"\(Possible options: (.+)\)", r"(có: \1)"),
+    (r"Did you mean (.+)\?", r"có phải \1?"),
+    (r"^No such command (.+?)\.", r"không có lệnh \1."),
+    (r"^Got unexpected extra arguments?(?:\(s\))? \((.*)\)", r"thừa tham số (\1)"),
+    (r"^Option (\S+) requires (?:an argument|\d+ arguments)\.?", r"tùy chọn \1 cần giá trị"),
+    (r"^Option (\S+) does not take a value\.?", r"tùy chọn \1 không nhận giá trị"),
+    (r"Value (.+) is not a valid (\w+)\.", r"\1 không phải \2 hợp lệ."),
+    (r"Input should be a valid integer.*$", "phải là số nguyên"),
+    (r"Input should be a valid (?:number|float).*$", "phải là số"),
+    (r"Input should be a valid date.*$", "phải là ngày"),
+    (r"Input should be a valid boolean.*$", "phải là có hoặc không (true/false)"),
+    (r"(.+) is not one of (.+)\.$", r"\1 không thuộc các giá trị \2."),
+)]
+
+
+def usage_line(exc: Exception) -> str:
+    """A click/typer usage error as one Vietnamese line, naming the command's --help."""
+    message = " ".join(str(getattr(exc, "format_message", lambda: exc)()).split())
+    for pattern, vietnamese in USAGE_VI:
+        message = pattern.sub(vietnamese, message)
+    ctx = getattr(exc, "ctx", None)
+    hint = f" (xem: {ctx.command_path} --help)" if ctx is not None else ""
+    return f"lỗi: {message}{hint}"
+
+
 def main() -> None:
     """Entry point: run the app, turning planflow errors into one line on stderr."""
     from planflow.flows.runtime import prefect_env_defaults
@@ -119,13 +156,13 @@ def main() -> None:
         typer.echo(one_line(exc), err=True)
         sys.exit(1)
     except (typer.Abort, KeyboardInterrupt):
-        typer.echo("aborted", err=True)
+        typer.echo("đã dừng", err=True)
         sys.exit(130)
     except typer.Exit as exc:
         sys.exit(exc.exit_code)
     except Exception as exc:  # click usage errors and anything unexpected: still one line
         if hasattr(exc, "format_message"):  # click/typer usage errors
-            typer.echo(f"error: {exc.format_message()}", err=True)
+            typer.echo(usage_line(exc), err=True)
             sys.exit(getattr(exc, "exit_code", 2))
         if debug:
             raise

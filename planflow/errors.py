@@ -89,17 +89,17 @@ def database_problem(exc: BaseException) -> str:
 
 
 def one_line(exc: BaseException) -> str:
-    """The single line a user sees for ``exc`` (no traceback)."""
+    """The single line a user sees for ``exc`` (no traceback), in Vietnamese."""
     if isinstance(exc, PlanflowError):
         text = " ".join(str(exc).split())
-        return f"error: {text}"
+        return f"lỗi: {text}"
     from sqlalchemy.exc import SQLAlchemyError
 
     if isinstance(exc, SQLAlchemyError):  # never the SQL and its parameters
-        return f"error: {database_problem(exc)}"
+        return f"lỗi: {database_problem(exc)}"
     text = " ".join(str(exc).split())
     detail = f": {text}" if text else ""
     return (
-        f"error: unexpected {type(exc).__name__}{detail} "
-        "(a bug in planflow: run the command again with --debug for the traceback)"
+        f"lỗi: sự cố ngoài dự kiến {type(exc).__name__}{detail} (lỗi của planflow: chạy lại "
+        "lệnh với --debug để xem chi tiết và báo cho người quản trị)"
     )

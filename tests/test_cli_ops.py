@@ -51,11 +51,11 @@ def test_db_init_is_idempotent_and_status_on_an_empty_database_says_so() -> None
     assert _run("db", "init").returncode == 0
     assert _run("db", "init").returncode == 0
     out = _run("status")
-    assert out.returncode == 0 and "no plans yet" in out.stdout
+    assert out.returncode == 0 and "chưa có kế hoạch nào" in out.stdout
 
 
 def test_unknown_plan_is_one_line_and_non_zero() -> None:
     out = _run("plan", "render", "999")
     assert out.returncode != 0
-    assert out.stderr.strip().count("\n") == 0 and "plan 999" in out.stderr
+    assert out.stderr.strip().count("\n") == 0 and "kế hoạch 999" in out.stderr
     assert "Traceback" not in out.stderr

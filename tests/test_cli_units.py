@@ -34,8 +34,8 @@ def planflow(*args: str) -> subprocess.CompletedProcess[str]:
 def test_load_then_tree_shows_the_official_names(runner: CliRunner) -> None:
     loaded = runner.invoke(cli.app, ["units", "load", "--province", "Hà Nội", "--tiers", "3"])
     assert loaded.exit_code == 0, loaded.output
-    assert "Thành phố Hà Nội (3 tiers): 841 units created" in loaded.output
-    assert "526 new" in loaded.output
+    assert "Thành phố Hà Nội (3 cấp): tạo mới 841 đơn vị" in loaded.output
+    assert "526 mới" in loaded.output
 
     summary = runner.invoke(cli.app, ["units", "tree"])
     assert summary.exit_code == 0, summary.output
@@ -58,7 +58,7 @@ def test_load_is_idempotent_from_the_command_line(runner: CliRunner) -> None:
     assert runner.invoke(cli.app, args).exit_code == 0
     again = runner.invoke(cli.app, args)
     assert again.exit_code == 0, again.output
-    assert "0 units created, 139 already there (0 updated)" in again.output
+    assert "tạo mới 0 đơn vị, 139 đã có (0 cập nhật)" in again.output
 
 
 def test_provinces_lists_the_valid_names(runner: CliRunner) -> None:
@@ -72,9 +72,9 @@ def test_provinces_lists_the_valid_names(runner: CliRunner) -> None:
 @pytest.mark.parametrize(
     ("args", "message"),
     [
-        (["units", "load", "--province", "Atlantis", "--tiers", "3"], "no province 'Atlantis'"),
-        (["units", "load", "--province", "01", "--tiers", "4"], "must be 3 or 2"),
-        (["units", "tree"], "no units loaded yet"),
+        (["units", "load", "--province", "Atlantis", "--tiers", "3"], "không có tỉnh 'Atlantis'"),
+        (["units", "load", "--province", "01", "--tiers", "4"], "phải là 3 hoặc 2"),
+        (["units", "tree"], "chưa nạp đơn vị nào"),
     ],
 )
 def test_errors_print_one_line_and_exit_non_zero(args: list[str], message: str) -> None:
@@ -98,7 +98,7 @@ def test_reorganise_dry_run_prints_in_vietnamese_and_changes_nothing(runner: Cli
     loaded = runner.invoke(cli.app, ["units", "load", "--province", "Hà Nội", "--tiers", "3"])
     assert loaded.exit_code == 0, loaded.output
     bad_day = planflow("units", "reorganise", "--province", "Hà Nội", "--on", "1/7/2025")
-    assert bad_day.returncode == 1 and "expected a date like 2025-07-01" in bad_day.stderr
+    assert bad_day.returncode == 1 and "cần một ngày dạng 2025-07-01" in bad_day.stderr
 
     def counts() -> tuple[int, int, int]:
         with Session(get_engine()) as s:

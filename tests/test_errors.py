@@ -33,13 +33,13 @@ def test_problems_are_data_and_make_the_message() -> None:
         "figures.HD-TT-NG.total (ô E14): nữ + nam phải bằng tổng số; "
         "period: không khớp với yêu cầu"
     )
-    assert one_line(err) == f"error: {err}"
+    assert one_line(err) == f"lỗi: {err}"
 
 
 def test_an_unexpected_exception_is_one_line_pointing_to_debug() -> None:
     line = one_line(KeyError("x\ny"))
     assert "\n" not in line
-    assert line.startswith("error: unexpected KeyError") and "--debug" in line
+    assert line.startswith("lỗi: sự cố ngoài dự kiến KeyError") and "--debug" in line
 
 
 def test_cli_error_is_one_line_and_debug_shows_the_traceback(tmp_path) -> None:

@@ -47,7 +47,7 @@ def plan_render(
     create_schema(engine)
     with Session(engine) as session:
         path = write_plan(session, plan_id=plan_id, fmt=fmt, out=out, force=force)
-    typer.echo(f"wrote {path}")
+    typer.echo(f"đã ghi {path}")
 
 
 @report_app.command("render")
@@ -78,7 +78,7 @@ def report_render(
             session, plan_id=plan_id, kind=report_kind, period=period, fmt=fmt, out=out,
             force=force,
         )
-    typer.echo(f"wrote {path}")
+    typer.echo(f"đã ghi {path}")
 
 
 @report_app.command("form")
@@ -97,7 +97,7 @@ def report_form(
     create_schema(engine)
     with Session(engine) as session:
         path = write_form(session, request_id=request_id, out=out, force=force)
-    typer.echo(f"wrote {path}")
+    typer.echo(f"đã ghi {path}")
 
 
 @report_app.command("import")

@@ -25,18 +25,24 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
         return
     console = Console()
     if not summary:
-        console.print("no plans yet: run `planflow demo` or `planflow plan import FILE --save`")
+        console.print("chưa có kế hoạch nào: chạy `planflow demo` hoặc "
+                      "`planflow plan import TỆP --save`")
         return
+    from planflow.models.enums import State
+    from planflow.states.machine import KIND_VI, STATE_VI
+
     for tree in summary:
-        table = Table(title=f"plan {tree['plan_id']} {tree['number'] or '(no number)'} "
-                      f"{tree['issuer']} {tree['year']}: {tree['status']}")
-        table.add_column("what")
+        table = Table(title=f"Kế hoạch {tree['plan_id']} {tree['number'] or '(chưa có số)'} "
+                      f"{tree['issuer']} {tree['year']}: "
+                      f"{STATE_VI[State(tree['status'])]}")
+        table.add_column("")
         states = ["drafted", "issued", "acknowledged", "submitted", "aggregated", "cancelled"]
         for state in states:
-            table.add_column(state, justify="right")
-        table.add_row("plans", *(str(tree["plans_by_state"].get(s, 0)) for s in states))
+            table.add_column(STATE_VI[State(state)], justify="right")
+        table.add_row("kế hoạch", *(str(tree["plans_by_state"].get(s, 0)) for s in states))
         for kind, by_state in sorted(tree["requests_by_kind_and_state"].items()):
-            table.add_row(f"requests: {kind}", *(str(by_state.get(s, 0)) for s in states))
+            table.add_row(f"yêu cầu: {KIND_VI.get(kind, kind)}",
+                          *(str(by_state.get(s, 0)) for s in states))
         console.print(table)
         for c in tree["stale_compiled_reports"]:
             console.print(f"Báo cáo tổng hợp {c['kind']} kỳ {c['period']} của kế hoạch "
@@ -52,8 +58,8 @@ def serve() -> None:
 
     if not os.environ.get("PREFECT_API_URL"):
         raise typer.BadParameter(
-            "PREFECT_API_URL is not set: start `prefect server start` and export "
-            "PREFECT_API_URL=http://127.0.0.1:4200/api first", param_hint="environment"
+            "chưa đặt PREFECT_API_URL: chạy `prefect server start` rồi đặt "
+            "PREFECT_API_URL=http://127.0.0.1:4200/api", param_hint="biến môi trường"
         )
     prefect_env_defaults()
     from planflow.flows.deployments import serve_all

@@ -19,7 +19,7 @@ TIERS_HELP = "3: province → district → ward (to 30/6/2025); 2: province → 
 
 def _tiers(value: int) -> int:
     if value not in (2, 3):
-        raise typer.BadParameter(f"must be 3 or 2, not {value}", param_hint="--tiers")
+        raise typer.BadParameter(f"phải là 3 hoặc 2, không phải {value}", param_hint="--tiers")
     return value
 
 
@@ -47,7 +47,7 @@ def import_(
         return
     _summary(imported)
     if plan_id is not None:
-        typer.echo(f"saved as plan {plan_id} (drafted)")
+        typer.echo(f"đã lưu thành kế hoạch {plan_id} (dự thảo)")
         from planflow.documents.reading.importer import GAPS, gaps_of
 
         if gaps := gaps_of(imported):
@@ -79,23 +79,23 @@ def _summary(imported: ImportedPlan) -> None:
     if not console.is_terminal:  # piped or captured: keep long names on one line
         console.width = 200
     d = imported.to_dict()
-    issuer = f"{d['issuer'] or '?'} ({d['issuer_code'] or 'not resolved'})"
-    when = d["issued_on"] or "no date"
+    issuer = f"{d['issuer'] or '?'} ({d['issuer_code'] or 'chưa xác định'})"
+    when = d["issued_on"] or "chưa có ngày"
     console.print(
-        f"[bold]{d['number'] or 'no number'}[/] {d['kind']} · {issuer} · {d['place']}, {when}"
+        f"[bold]{d['number'] or 'chưa có số'}[/] {d['kind']} · {issuer} · {d['place']}, {when}"
     )
     console.print(f"{d['title']} ({d['year']})")
     if d["parent_plan"]:
         parent = d["parent_plan"]
-        console.print(f"implements {parent['number']} of {parent['date']} ({parent['issuer']})")
+        console.print(f"thực hiện {parent['number']} ngày {parent['date']} ({parent['issuer']})")
     blocks = len({a["block"] for a in d["assignments"]})
     resolved = sum(1 for a in d["assignments"] if a["unit_code"])
     console.print(
-        f"purpose {len(d['purpose'])} · sections {len(d['sections'])} · blocks {blocks} · "
-        f"assignments {len(d['assignments'])} ({resolved} resolved) · "
-        f"recipients {len(d['recipients'])}"
+        f"mục đích {len(d['purpose'])} · mục {len(d['sections'])} · khối {blocks} · "
+        f"phân công {len(d['assignments'])} ({resolved} đã xác định đơn vị) · "
+        f"nơi nhận {len(d['recipients'])}"
     )
-    table = Table("report", "due", "to", "code", "from", title="reporting regime")
+    table = Table("báo cáo", "hạn", "gửi", "mã", "từ", title="chế độ báo cáo")
     for line in d["deadlines"]:
         table.add_row(
             line["report_kind"],
@@ -106,11 +106,13 @@ def _summary(imported: ImportedPlan) -> None:
         )
     console.print(table)
     signer = d["signer"]
-    console.print(f"signed: {signer['name'] or '?'}, {signer['title'] or '?'}")
+    console.print(f"người ký: {signer['name'] or '?'}, {signer['title'] or '?'}")
     for item in d["unresolved"]:
-        console.print(f"[yellow]unresolved[/] {item['name']!r} ({item['where']}): {item['reason']}")
+        console.print(
+            f"[yellow]chưa xác định[/] {item['name']!r} ({item['where']}): {item['reason']}"
+        )
     for warning in d["warnings"]:
-        console.print(f"[yellow]warning[/] {warning}")
+        console.print(f"[yellow]lưu ý[/] {warning}")
 
 
 def _mount_render() -> None:

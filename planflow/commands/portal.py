@@ -32,7 +32,8 @@ def portal(
 
     create_schema()
     session_secret()  # written once here, not raced by the workers
-    typer.echo(f"portal on http://{host}:{port} (links point at {get_settings().public_url})")
+    typer.echo(f"cổng thông tin cho đơn vị tại http://{host}:{port} (các đường dẫn trỏ tới "
+               f"{get_settings().public_url})")
     uvicorn.run(
         "planflow.portal.app:create_app",
         factory=True,
@@ -70,10 +71,10 @@ def _unit(session, code: str, tiers: int | None):
     found = list(session.exec(query))
     if not found:
         raise NotFound(
-            f"no unit with code {code!r}" + (f" in the {tiers}-tier tree" if tiers else "")
+            f"không có đơn vị mã {code!r}" + (f" trong cây {tiers} cấp" if tiers else "")
         )
     if len(found) > 1:
-        raise ValidationFailed(f"unit code {code!r} is in both trees: add --tiers 3 or --tiers 2")
+        raise ValidationFailed(f"mã đơn vị {code!r} có ở cả hai cây: thêm --tiers 3 hoặc --tiers 2")
     return found[0]
 
 
@@ -99,16 +100,18 @@ def link(
         try:
             day = date.fromisoformat(expires)
         except ValueError:
-            raise ValidationFailed(f"--expires: {expires!r} is not a date YYYY-MM-DD") from None
+            raise ValidationFailed(
+                f"--expires: {expires!r} không phải ngày dạng YYYY-MM-DD"
+            ) from None
         until = datetime.combine(day, time.max, tzinfo=LOCAL_TZ)
         if until <= utcnow():
-            raise ValidationFailed(f"--expires: {expires} is already past")
+            raise ValidationFailed(f"--expires: ngày {expires} đã qua")
     create_schema()
     with session_scope() as session:
         unit = _unit(session, unit_code, tiers)
         row, token = links.mint(session, unit.id, expires_at=until)
         label, ends = unit.label, row.expires_at.astimezone(LOCAL_TZ)
-    typer.echo(f"{label}: link valid until {ends:%d/%m/%Y %H:%M}")
+    typer.echo(f"{label}: đường dẫn dùng được đến {ends:%d/%m/%Y %H:%M}")
     typer.echo(links.portal_url(token))
 
 
@@ -126,4 +129,4 @@ def revoke(
         unit = _unit(session, unit_code, tiers)
         count = links.revoke_all(session, unit.id)
         label = unit.label
-    typer.echo(f"{label}: {count} link(s) revoked")
+    typer.echo(f"{label}: đã thu hồi {count} đường dẫn")

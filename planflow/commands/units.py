@@ -24,7 +24,7 @@ TIERS_HELP = "3: province → district → ward (to 30/6/2025); 2: province → 
 
 def _tiers(value: int | None) -> int | None:
     if value is not None and value not in (2, 3):
-        raise typer.BadParameter(f"must be 3 or 2, not {value}", param_hint="--tiers")
+        raise typer.BadParameter(f"phải là 3 hoặc 2, không phải {value}", param_hint="--tiers")
     return value
 
 
@@ -57,16 +57,19 @@ def load(
         result = load_units(
             session=session, province=province, tiers=tiers, demo_contacts=demo_contacts
         )
+    from planflow.documents.writing.render_model import vn_int
+
     seconds = time.perf_counter() - started
-    what = refs[0].name if len(refs) == 1 else f"{len(refs)} provinces"
+    what = refs[0].name if len(refs) == 1 else f"{len(refs)} tỉnh, thành phố"
     console = _console()
     console.print(
-        f"[bold]{what}[/] ({tiers} tiers): {result.total_created:,} units created, "
-        f"{result.total_existing:,} already there ({result.total_updated:,} updated) "
-        f"in {seconds:.2f} s"
+        f"[bold]{what}[/] ({tiers} cấp): tạo mới {vn_int(result.total_created)} đơn vị, "
+        f"{vn_int(result.total_existing)} đã có ({vn_int(result.total_updated)} cập nhật), "
+        f"trong {seconds:.1f} giây"
     )
     for level, kind, created, existing in result.rows():
-        console.print(f"  {level.value:<9} {kind.value:<10} {created:>6,} new {existing:>6,} kept")
+        console.print(f"  {level.value:<9} {kind.value:<10} {vn_int(created):>6} mới "
+                      f"{vn_int(existing):>6} đã có")
 
 
 @units_app.command("reorganise")
@@ -91,7 +94,7 @@ def reorganise(
     try:
         day = date.fromisoformat(on)
     except ValueError:
-        raise ValidationFailed(f"--on {on!r}: expected a date like 2025-07-01") from None
+        raise ValidationFailed(f"--on {on!r}: cần một ngày dạng 2025-07-01") from None
     engine = get_engine()
     create_schema(engine)
     console = _console()
@@ -109,7 +112,7 @@ def reorganise(
             session.commit()
     for line in lines:
         console.print(line, markup=False)
-    console.print(f"[dim]{time.perf_counter() - started:.2f} s[/]")
+    console.print(f"[dim]{time.perf_counter() - started:.1f} giây[/]")
 
 
 @units_app.command("provinces")
@@ -122,7 +125,7 @@ def provinces(tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=
     source = divisions(tiers).source
     console.print(
         f"[dim]{source['package']} {source['version']} (data {source['data_date']}), "
-        f"{tiers} tiers[/]"
+        f"{tiers} cấp[/]"
     )
     for ref in list_provinces(tiers):
         console.print(f"  {ref.code}  {ref.name}  [dim]{ref.codename}[/]")
@@ -160,9 +163,9 @@ def _has_tables(session: Session) -> bool:
 
 
 def _nothing_loaded(tiers: int | None) -> str:
-    scheme = f"{tiers}-tier " if tiers else ""
+    scheme = f" {tiers} cấp" if tiers else ""
     return (
-        f"no {scheme}units loaded yet; run: planflow units load --province NAME "
+        f"chưa nạp đơn vị nào{scheme}; chạy: planflow units load --province TÊN_TỈNH "
         f"--tiers {tiers or 3}"
     )
 
@@ -185,8 +188,8 @@ def _find_units(session: Session, code: str, tiers: int | None) -> list[OrgUnit]
         except NotFound:
             pass
     if not found:
-        which = f"{tiers}-tier " if tiers else ""
-        raise NotFound(f"no loaded unit {code!r} in the {which}tree; see: planflow units tree")
+        which = f" {tiers} cấp" if tiers else ""
+        raise NotFound(f"chưa nạp đơn vị {code!r} vào cây{which}; xem: planflow units tree")
     return found
 
 

@@ -31,11 +31,15 @@ def pk(row: _HasId) -> int:
 M = TypeVar("M", bound=SQLModel)
 
 
+TABLE_VI = {"OrgUnit": "đơn vị", "Plan": "kế hoạch", "ReportRequest": "yêu cầu báo cáo",
+            "Report": "báo cáo"}
+
+
 def must_get(session: Session, model: type[M], key: object, what: str | None = None) -> M:
     """The row ``key`` names, or NotFound saying which ``what`` (default: the table) is missing."""
     row = session.get(model, key)
     if row is None:
-        raise NotFound(f"{what or model.__name__} {key} not found")
+        raise NotFound(f"không có {what or TABLE_VI.get(model.__name__, model.__name__)} {key}")
     return row
 
 

@@ -7,7 +7,7 @@ from collections.abc import Iterable, Sequence
 from sqlmodel import Session, col, select
 
 from planflow.models import Assignment, OrgUnit, Plan, PlanDeadline, ReportRequest
-from planflow.models.base import pk
+from planflow.models.base import TABLE_VI, pk
 from planflow.models.outbox import MessageKind
 from planflow.notifications.compose import (
     ROLE_LABELS,
@@ -25,7 +25,7 @@ from planflow.states.errors import NotFound
 def _get(session: Session, model, ident: int | None):
     row = session.get(model, ident) if ident is not None else None
     if row is None:
-        raise NotFound(f"{model.__tablename__} {ident} does not exist")
+        raise NotFound(f"không có {TABLE_VI.get(model.__name__, model.__tablename__)} {ident}")
     return row
 
 

@@ -137,7 +137,7 @@ def cascade_plan(
     begin_write(session)  # SQLite: a second cascade of this plan waits, then finds the rows
     root = get_plan(session, plan_id)
     if root.status == State.cancelled:
-        raise GuardFailed(f"plan {plan_id} is cancelled: it cannot be cascaded")
+        raise GuardFailed(f"kế hoạch {plan_id} đã bị hủy: không phân cấp")
     issuer = must_get(session, OrgUnit, root.issuer_id)
     tree = TreeIndex(session, issuer, branch_ids)
     root_lines = _root_deadlines(session, root.root_id or plan_id)

@@ -123,7 +123,9 @@ def _province_index(tiers: int) -> dict[str, ProvinceRef]:
 def check_tiers(tiers: int) -> int:
     """``tiers`` itself when it names a scheme (3 or 2), else a one-line error."""
     if tiers not in TIERS:
-        raise ValidationFailed(f"tiers must be 3 (to 30/6/2025) or 2 (since 1/7/2025), not {tiers}")
+        raise ValidationFailed(
+            f"--tiers phải là 3 (đến 30/6/2025) hoặc 2 (từ 1/7/2025), không phải {tiers}"
+        )
     return tiers
 
 
@@ -136,8 +138,8 @@ def find_province(name_or_code: str, tiers: int) -> ProvinceRef:
     ref = index.get(key) or index.get(_strip_prefix(key))
     if ref is None:
         raise NotFound(
-            f"no province {name_or_code!r} in the {tiers}-tier list; "
-            f"see the valid names with: planflow units provinces --tiers {tiers}"
+            f"không có tỉnh {name_or_code!r} trong danh sách {tiers} cấp; "
+            f"xem các tên hợp lệ: planflow units provinces --tiers {tiers}"
         )
     return ref
 
@@ -338,7 +340,7 @@ def get_unit(session: Session, tiers: int, code: str) -> OrgUnit:
         select(OrgUnit).where(OrgUnit.tiers == check_tiers(tiers), OrgUnit.code == code)
     ).first()
     if unit is None:
-        raise NotFound(f"no unit with code {code!r} in the {tiers}-tier tree")
+        raise NotFound(f"không có đơn vị mã {code!r} trong cây {tiers} cấp")
     return unit
 
 

@@ -50,7 +50,7 @@ def get_plan(session: Session, plan_id: int, *, lock: bool = False) -> Plan:
     """The plan with this id, or NotFound."""
     plan = session.get(Plan, plan_id, with_for_update=lock)
     if plan is None:
-        raise NotFound(f"plan {plan_id} does not exist")
+        raise NotFound(f"không có kế hoạch {plan_id} (xem: planflow status)")
     return plan
 
 

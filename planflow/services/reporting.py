@@ -95,11 +95,13 @@ def validate_figures(
         where = f"figures.{code}"
         indicator = catalogue.get(code)
         if indicator is None:
-            problems.append(_problem(where, "unknown_indicator", "unknown indicator code"))
+            problems.append(
+                _problem(where, "unknown_indicator", "mã chỉ tiêu không có trong danh mục")
+            )
             continue
         allowed = FIELDS[IndicatorKind(indicator.kind)]
         if not isinstance(raw, Mapping):
-            problems.append(_problem(where, "not_fields", f"expected fields {', '.join(allowed)}"))
+            problems.append(_problem(where, "not_fields", f"cần các trường {', '.join(allowed)}"))
             continue
         values: dict[str, int | None] = {}
         for key, value in raw.items():
@@ -109,8 +111,8 @@ def validate_figures(
                     _problem(
                         at,
                         "not_a_field",
-                        f"not a field of this {indicator.kind} indicator "
-                        f"(expected {', '.join(allowed)})",
+                        f"không phải trường của chỉ tiêu loại {indicator.kind} "
+                        f"(cần {', '.join(allowed)})",
                     )
                 )
             elif value is None:
@@ -118,12 +120,12 @@ def validate_figures(
             elif isinstance(value, bool) or not isinstance(value, int):
                 problems.append(
                     _problem(
-                        at, "not_whole", f"must be a whole number, got {value!r}", {"value": value}
+                        at, "not_whole", f"phải là số nguyên, nhận được {value!r}", {"value": value}
                     )
                 )
             elif value < 0:
                 problems.append(
-                    _problem(at, "negative", f"must not be negative, got {value}", {"value": value})
+                    _problem(at, "negative", f"không được âm, nhận được {value}", {"value": value})
                 )
             elif value > (ceiling := maximum_of(indicator)):
                 problems.append(
@@ -162,7 +164,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                 _problem(
                     f"{where}.{missing}",
                     "pair_sex",
-                    "give both male and female, or neither",
+                    "nhập cả nữ và nam, hoặc để trống cả hai",
                     named_as=where,
                 )
             ]
@@ -171,7 +173,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                 _problem(
                     f"{where}.total",
                     "total_without_parts",
-                    f"total {total} given without male and female",
+                    f"có tổng số {total} nhưng thiếu nữ và nam",
                     {"total": total},
                     named_as=where,
                 )
@@ -181,7 +183,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                 _problem(
                     f"{where}.total",
                     "sum_mismatch",
-                    f"female {female} + male {male} = {female + male}, not total {total}",
+                    f"nữ {female} + nam {male} = {female + male}, không bằng tổng số {total}",
                     {"male": male, "female": female, "total": total},
                     named_as=where,
                 )
@@ -193,7 +195,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                 _problem(
                     f"{where}.{missing}",
                     "pair_ratio",
-                    "give both numerator and denominator, or neither",
+                    "nhập cả tử số và mẫu số, hoặc để trống cả hai",
                     named_as=where,
                 )
             ]
@@ -202,7 +204,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
                 _problem(
                     f"{where}.numerator",
                     "num_exceeds_den",
-                    f"{num} exceeds denominator {den}",
+                    f"tử số {num} lớn hơn mẫu số {den}",
                     {"numerator": num, "denominator": den},
                 )
             ]
@@ -212,7 +214,7 @@ def _check_kind(where: str, indicator: Indicator, v: dict[str, int | None]) -> l
 def _locked_request(session: Session, request_id: int) -> ReportRequest:
     row = session.get(ReportRequest, request_id, with_for_update=True)
     if row is None:
-        raise NotFound(f"report request {request_id} does not exist")
+        raise NotFound(f"không có yêu cầu báo cáo {request_id}")
     return row
 
 
@@ -260,7 +262,7 @@ def submit_report(
                 _problem(
                     "unit",
                     "unit_mismatch",
-                    f"'{unit_code}' does not match the request's unit "
+                    f"'{unit_code}' không khớp với đơn vị của yêu cầu "
                     f"'{unit.code if unit else row.unit_id}'",
                 )
             )
@@ -269,14 +271,14 @@ def submit_report(
             _problem(
                 "period",
                 "period_mismatch",
-                f"'{period}' does not match the request's period '{row.period}'",
+                f"'{period}' không khớp với kỳ báo cáo của yêu cầu '{row.period}'",
             )
         )
     clean, figure_problems = validate_figures(figures, indicators(session))
     problems.extend(figure_problems)
     if problems:
         raise ValidationFailed(
-            f"report request {request_id}: " + "; ".join(str(p) for p in problems), problems
+            f"yêu cầu báo cáo {request_id}: " + "; ".join(str(p) for p in problems), problems
         )
     at = as_utc(at) if at else utcnow()
     fire(session, row, "submit", actor=actor, at=at, values=submission_values(row, at),

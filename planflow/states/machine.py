@@ -64,10 +64,18 @@ class Subject:
 def describe(row: Any) -> str:
     """A short name for a row in error messages: ``report request 12 (six_month 2025-H1)``."""
     if isinstance(row, Plan):
-        return f"plan {row.id} ({row.number or 'no number yet'})"
+        return f"kế hoạch {row.id} ({row.number or 'chưa có số'})"
     if isinstance(row, ReportRequest):
-        return f"report request {row.id} ({row.kind} {row.period}, unit {row.unit_id})"
+        kind = KIND_VI.get(str(row.kind), str(row.kind))
+        return f"yêu cầu báo cáo {row.id} ({kind} {row.period}, đơn vị {row.unit_id})"
     return f"{type(row).__name__} {getattr(row, 'id', '?')}"
+
+
+KIND_VI = {"sub_plan": "kế hoạch của đơn vị", "six_month": "báo cáo 6 tháng",
+           "annual": "báo cáo năm"}
+TRIGGER_VI = {"issue": "ban hành", "acknowledge": "tiếp nhận", "submit": "nộp báo cáo",
+              "return": "trả lại", "aggregate": "tổng hợp", "cancel": "huỷ"}
+ENTITY_VI = {"plan": "kế hoạch", "report_request": "yêu cầu báo cáo"}
 
 
 # --- guards: pure functions of the subject (row and context); each returns why it refuses, or None
@@ -75,22 +83,22 @@ def describe(row: Any) -> str:
 
 def _reason_given(subject: Subject, trigger: str) -> str | None:
     if not (subject.reason or "").strip():
-        return f"{subject.label}: '{trigger}' needs a reason"
+        return f"{subject.label}: cần nêu lý do để {TRIGGER_VI.get(trigger, trigger)}"
     return None
 
 
 def _deadline_set(subject: Subject, trigger: str) -> str | None:
     if subject.row.deadline is None:
-        return f"{subject.label}: '{trigger}' needs a deadline"
+        return f"{subject.label}: cần có hạn báo cáo trước khi {TRIGGER_VI.get(trigger, trigger)}"
     return None
 
 
 def _content_valid(subject: Subject, trigger: str) -> str | None:
     problems = subject.extra.get("problems") or []
     if problems:
-        return f"{subject.label}: submission refused: {'; '.join(problems)}"
+        return f"{subject.label}: không nhận báo cáo: {'; '.join(problems)}"
     if not subject.extra.get("content_checked"):
-        return f"{subject.label}: '{trigger}' needs validated content"
+        return f"{subject.label}: nội dung báo cáo chưa được kiểm tra"
     return None
 
 
@@ -232,12 +240,15 @@ def fire(
             raise MachineError(f"no trigger '{trigger}'")
         moved = event.trigger(subject)
     except MachineError:  # the machine has no such move from this state
-        allowed = ", ".join(allowed_triggers(entity, before)) or "none"
+        allowed = ", ".join(TRIGGER_VI.get(t, t) for t in allowed_triggers(entity, before))
         raise IllegalTransition(
-            f"{describe(row)} is '{before}': '{trigger}' is not allowed (allowed: {allowed})"
+            f"{describe(row)} hiện {STATE_VI.get(before, before)}: không thể "
+            f"{TRIGGER_VI.get(trigger, trigger)} (được phép: {allowed or 'không thao tác nào'})"
         ) from None
     if not moved:
-        raise GuardFailed(subject.refusal or f"{describe(row)}: '{trigger}' refused")
+        raise GuardFailed(
+            subject.refusal or f"{describe(row)}: không thể {TRIGGER_VI.get(trigger, trigger)}"
+        )
     after = State(subject.state)
     _write(session, row, entity, before, after, subject, trigger)
     return after
@@ -268,7 +279,7 @@ def _write(
     )
     if rows_affected(result) != 1:
         raise ConcurrentTransition(
-            f"{describe(row)} was changed by another session; reload it and try again"
+            f"{describe(row)} vừa được người khác thay đổi; hãy tải lại rồi thử lại"
         )
     for key, value in values.items():
         attributes.set_committed_value(row, key, value)
@@ -318,7 +329,9 @@ def fire_many(
         raise ValueError(f"'{trigger}' cannot be fired in bulk on {entity}")
     per_row = bool(reasons) and all((reasons or {}).get(i, "").strip() for i in ids)
     if "reason_given" in move.guards and not (reason or "").strip() and not per_row:
-        raise GuardFailed(f"{entity}: '{trigger}' needs a reason")
+        raise GuardFailed(
+            f"{ENTITY_VI[entity]}: cần nêu lý do để {TRIGGER_VI.get(trigger, trigger)}"
+        )
     when = as_utc(at) if at else utcnow()
     moved: list[int] = []
     for start in range(0, len(ids), 900):
@@ -356,8 +369,8 @@ def fire_many(
             )
             if rows_affected(result) != len(found):
                 raise ConcurrentTransition(
-                    f"{entity}: another session moved some of {len(found)} rows during "
-                    f"'{trigger}'"
+                    f"{ENTITY_VI[entity]}: người khác vừa thay đổi một số trong "
+                    f"{len(found)} bản ghi khi {TRIGGER_VI.get(trigger, trigger)}; hãy thử lại"
                 )
         if not found:
             continue

@@ -186,31 +186,31 @@ def test_a_filled_form_is_submitted_and_aggregated(
             {"HD-TT-NG": {"E": -3, "F": 5}},
             {},
             ValidationFailed,
-            r"figures\.HD-TT-NG\.male \(cell E\d+\): must not be negative, got -3",
+            r"figures\.HD-TT-NG\.male \(ô E\d+\): không được âm, nhận được -3",
         ),
         (
             {"HD-TT-NG": {"E": 3, "F": 5, "G": 9}},
             {},
             ValidationFailed,
-            r"figures\.HD-TT-NG \(row \d+\): female 5 \+ male 3 = 8, not total 9",
+            r"figures\.HD-TT-NG \(dòng \d+\): nữ 5 \+ nam 3 = 8, không bằng tổng số 9",
         ),
         (
             {"HD-TT-SK": {"G": "nhiều"}},
             {},
             ValidationFailed,
-            r"figures\.HD-TT-SK\.total \(cell G\d+\): must be a whole number, got 'nhiều'",
+            r"figures\.HD-TT-SK\.total \(ô G\d+\): phải là số nguyên, nhận được 'nhiều'",
         ),
         (
             {"HD-TT-SK": {"G": 1}},
             {"request_id": 999999},
             NotFound,
-            r"cell C4 \(request id\): report request 999999 does not exist",
+            r"ô C4 \(mã yêu cầu\): không có yêu cầu báo cáo 999999",
         ),
         (
             {"HD-TT-SK": {"G": 1}},
             {"period": "2025"},
             ValidationFailed,
-            r"period \(cell C7\): '2025' does not match the request's period '2025-H1'",
+            r"period \(ô C7\): '2025' không khớp với kỳ báo cáo của yêu cầu '2025-H1'",
         ),
     ],
     ids=["negative", "total-mismatch", "text", "unknown-request", "wrong-period"],
@@ -247,7 +247,7 @@ def test_a_form_for_another_units_request_is_refused(
         request_id=other.id,
     )
     before = snapshot(session)
-    with pytest.raises(ValidationFailed, match=rf"unit \(cell C5\): '{VAN_PHUC}' does not match"):
+    with pytest.raises(ValidationFailed, match=rf"unit \(ô C5\): '{VAN_PHUC}' không khớp"):
         import_form(session, path=path)
     session.rollback()
     assert snapshot(session) == before
@@ -256,7 +256,7 @@ def test_a_form_for_another_units_request_is_refused(
 def test_a_file_that_is_not_a_workbook_is_refused(session: Session, tmp_path: Path) -> None:
     path = tmp_path / "notes.xlsx"
     path.write_text("Phường Vạn Phúc: 41 nam, 59 nữ", encoding="utf-8")
-    with pytest.raises(ValidationFailed, match=r"^notes\.xlsx: not an Excel workbook \(\.xlsx\)"):
+    with pytest.raises(ValidationFailed, match=r"^notes\.xlsx: không phải bảng tính Excel"):
         import_form(session, path=path)
 
 
@@ -268,7 +268,7 @@ def test_cli_writes_a_form_and_imports_it(session: Session, cycle: dict, tmp_pat
     out = tmp_path / "form.xlsx"
     result = runner.invoke(c.app, ["report", "form", str(cycle["request"]), "--out", str(out)])
     assert result.exit_code == 0, result.output
-    assert result.output.strip() == f"wrote {out}"
+    assert result.output.strip() == f"đã ghi {out}"
     fill(out, {"HD-TT-NG": {"E": 4, "F": 6}})
     result = runner.invoke(c.app, ["report", "import", str(out), "--actor", "cán bộ LĐTBXH"])
     assert result.exit_code == 0, result.output
@@ -309,6 +309,6 @@ def test_cli_refuses_a_bad_form_in_one_line(session: Session, cycle: dict, tmp_p
     )
     assert done.returncode == 1 and done.stdout == ""
     lines = done.stderr.strip().splitlines()
-    assert len(lines) == 1 and lines[0].startswith("error: bad.xlsx: report request ")
-    assert "figures.HD-TT-NG.male (cell E" in lines[0] and "must not be negative" in lines[0]
+    assert len(lines) == 1 and lines[0].startswith("lỗi: bad.xlsx: yêu cầu báo cáo ")
+    assert "figures.HD-TT-NG.male (ô E" in lines[0] and "không được âm" in lines[0]
     assert snapshot(session) == before

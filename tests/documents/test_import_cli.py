@@ -66,16 +66,16 @@ def test_summary_names_the_plan_the_regime_and_what_is_unresolved(
     result = runner.invoke(cli.app, ["plan", "import", str(HANOI_2020)])
     assert result.exit_code == 0, result.output
     assert "37/KH-UBND plan · UBND Thành phố (01) · Hà Nội, 2020-02-20" in result.output
-    assert "sections 5 · blocks 12" in result.output
+    assert "mục 5 · khối 12" in result.output
     assert "2020-05-30" in result.output and "01-labour" in result.output
-    assert "signed: Ngô Văn Quý, PHÓ CHỦ TỊCH" in result.output
-    assert "unresolved 'các cơ quan liên quan' (block 10): a group, not a unit" in result.output
+    assert "người ký: Ngô Văn Quý, PHÓ CHỦ TỊCH" in result.output
+    assert "chưa xác định 'các cơ quan liên quan' (block 10): a group, not a unit" in result.output
 
 
 def test_save_through_the_entry_point_then_refuse_the_same_plan(hanoi: Session) -> None:
     saved = planflow("plan", "import", str(HANOI_2020), "--save")
     assert saved.returncode == 0, saved.stderr
-    assert saved.stdout.strip().endswith("saved as plan 1 (drafted)")
+    assert saved.stdout.strip().endswith("đã lưu thành kế hoạch 1 (dự thảo)")
     assert (rows(hanoi, Plan), rows(hanoi, PlanSection), rows(hanoi, Assignment)) == (1, 7, 44)
     assert rows(hanoi, PlanDeadline) == 3
 
@@ -83,8 +83,8 @@ def test_save_through_the_entry_point_then_refuse_the_same_plan(hanoi: Session) 
     assert again.returncode == 1 and again.stdout == ""
     assert again.stderr.strip().splitlines() == [
         (
-            "error: hanoi-2020-37-KH-UBND.txt: plan 37/KH-UBND of UBND Thành phố Hà Nội (2020) is "
-            "already stored as plan 1"
+            "lỗi: hanoi-2020-37-KH-UBND.txt: kế hoạch 37/KH-UBND của UBND Thành phố Hà Nội (2020) "
+            "đã được lưu thành kế hoạch 1"
         )
     ]
     assert rows(hanoi, Plan) == 1
@@ -96,7 +96,7 @@ def test_garbage_gives_one_line_and_a_non_zero_exit(hanoi: Session, tmp_path: Pa
     result = planflow("plan", "import", str(pdf), "--save")
     assert result.returncode == 1 and result.stdout == ""
     assert result.stderr.strip().splitlines() == [
-        "error: scan.pdf: a PDF that cannot be read (PdfStreamError); save it as .docx"
+        "lỗi: scan.pdf: tệp PDF không đọc được (PdfStreamError); hãy lưu thành .docx"
     ]
     assert rows(hanoi, Plan) == 0
 
@@ -132,7 +132,7 @@ def test_save_keeps_a_plan_with_gaps_as_a_draft_and_lists_them(
     )
     result = planflow("plan", "import", str(text), "--save")
     assert result.returncode == 0, result.stderr
-    assert "saved as plan 1 (drafted)" in result.stdout
+    assert "đã lưu thành kế hoạch 1 (dự thảo)" in result.stdout
     assert (
         "Bản nháp còn thiếu: số văn bản, ngày ban hành, người ký, nơi nhận, "
         "phân công tổ chức thực hiện" in result.stdout

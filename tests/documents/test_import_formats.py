@@ -57,15 +57,17 @@ def _broken_zip(path: Path) -> None:
 
 
 GARBAGE = {
-    "empty.txt": (lambda p: p.write_bytes(b""), "the file is empty"),
-    "blank.txt": (lambda p: p.write_text(" \n\n\t \n"), "the file is empty"),
-    "scan.pdf": (lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"), "a PDF"),
-    "renamed.txt": (lambda p: p.write_bytes(b"%PDF-1.4\n" + bytes(200)), "a PDF"),
-    "image.txt": (lambda p: p.write_bytes(bytes(range(256)) * 8), "a binary file"),
-    "latin1.txt": (lambda p: p.write_bytes("KÊ HOÀCH, Hà Nôi".encode("latin-1")), "not UTF-8 text"),
+    "empty.txt": (lambda p: p.write_bytes(b""), "tệp rỗng"),
+    "blank.txt": (lambda p: p.write_text(" \n\n\t \n"), "tệp rỗng"),
+    "scan.pdf": (lambda p: p.write_bytes(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj"), "tệp PDF"),
+    "renamed.txt": (lambda p: p.write_bytes(b"%PDF-1.4\n" + bytes(200)), "tệp PDF"),
+    "image.txt": (lambda p: p.write_bytes(bytes(range(256)) * 8), "tệp nhị phân"),
+    "latin1.txt": (
+        lambda p: p.write_bytes("KÊ HOÀCH, Hà Nôi".encode("latin-1")), "không phải văn bản UTF-8"
+    ),
     "old.doc": (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64)), ".doc"),
-    "broken.docx": (_broken_zip, "not a readable .docx"),
-    "news.txt": (lambda p: p.write_text(NOT_A_PLAN, encoding="utf-8"), "not a plan"),
+    "broken.docx": (_broken_zip, "tệp .docx không đọc được"),
+    "news.txt": (lambda p: p.write_text(NOT_A_PLAN, encoding="utf-8"), "không phải kế hoạch"),
 }
 
 
@@ -90,12 +92,12 @@ def test_a_docx_that_is_not_a_plan_is_refused(hanoi: Session, tmp_path: Path) ->
     for line in NOT_A_PLAN.splitlines():
         document.add_paragraph(line)
     document.save(tmp_path / "news.docx")
-    with pytest.raises(ValidationFailed, match=r"^news.docx: not a plan"):
+    with pytest.raises(ValidationFailed, match=r"^news.docx: không phải kế hoạch"):
         import_plan(session=hanoi, text_or_path=tmp_path / "news.docx")
 
 
 def test_a_missing_file_is_named(hanoi: Session, tmp_path: Path) -> None:
-    with pytest.raises(ValidationFailed, match="no such file"):
+    with pytest.raises(ValidationFailed, match="không có tệp này"):
         import_plan(session=hanoi, text_or_path=tmp_path / "nowhere.txt")
 
 
@@ -103,5 +105,5 @@ def test_text_can_be_given_directly(hanoi: Session) -> None:
     text = HANOI_2020.read_text(encoding="utf-8")
     imported = import_plan(session=hanoi, text_or_path=text)
     assert imported.to_dict()["source"] == "<text>" and imported.to_dict()["number"] == "37/KH-UBND"
-    with pytest.raises(ValidationFailed, match=r"^<text>: not a plan"):
+    with pytest.raises(ValidationFailed, match=r"^<text>: không phải kế hoạch"):
         import_plan(session=hanoi, text_or_path=NOT_A_PLAN)

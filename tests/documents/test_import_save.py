@@ -73,8 +73,8 @@ def test_saving_the_same_plan_twice_is_refused_in_one_line(hanoi: Session) -> No
     message = str(caught.value)
     assert "\n" not in message
     assert message == (
-        "hanoi-2020-37-KH-UBND.txt: plan 37/KH-UBND of UBND Thành phố Hà Nội (2020) is already "
-        f"stored as plan {first.id}"
+        "hanoi-2020-37-KH-UBND.txt: kế hoạch 37/KH-UBND của UBND Thành phố Hà Nội (2020) đã được "
+        f"lưu thành kế hoạch {first.id}"
     )
     assert count(hanoi, Plan) == 1
 
@@ -82,7 +82,7 @@ def test_saving_the_same_plan_twice_is_refused_in_one_line(hanoi: Session) -> No
 def test_a_draft_without_number_is_refused_a_second_time_by_its_title(hanoi: Session) -> None:
     plan = save(hanoi, HANOI_2025)
     assert (plan.number, plan.issued_on, plan.year) == (None, None, 2025)
-    with pytest.raises(ValidationFailed, match="a draft with this title"):
+    with pytest.raises(ValidationFailed, match="dự thảo cùng tên"):
         save(hanoi, HANOI_2025)
     hanoi.rollback()
     assert count(hanoi, Plan) == 1
@@ -114,7 +114,7 @@ def test_a_sub_plan_is_linked_to_its_stored_parent(hanoi: Session) -> None:
 
 def test_an_unresolved_issuer_cannot_be_saved_and_nothing_is_written(session: Session) -> None:
     imported = import_plan(session=session, text_or_path=HADONG_2024)
-    with pytest.raises(ValidationFailed, match="the issuer is not resolved"):
+    with pytest.raises(ValidationFailed, match="chưa xác định được cơ quan ban hành"):
         save_plan(session=session, imported=imported)
     session.rollback()
     assert count(session, Plan) == 0

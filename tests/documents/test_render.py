@@ -274,7 +274,7 @@ def test_compiled_report_lists_who_reported_and_the_indicators(
 
 def test_report_render_needs_an_aggregated_period(session: Session) -> None:
     root, _ = cascaded(session)
-    with pytest.raises(NotFound, match="no compiled six_month report for 2025-H1"):
+    with pytest.raises(NotFound, match="chưa có báo cáo 6 tháng tổng hợp kỳ 2025-H1"):
         write_report(session, plan_id=root.id, kind=ReportKind.six_month, period=PERIOD, fmt="md")
 
 
@@ -303,7 +303,7 @@ def test_cli_renders_reports_and_plans(session: Session, tmp_path: Path) -> None
             ],
         )
         assert result.exit_code == 0, result.output
-        assert result.output.strip() == f"wrote {out}" and out.stat().st_size > 1000
+        assert result.output.strip() == f"đã ghi {out}" and out.stat().st_size > 1000
     default = runner.invoke(c.app, ["report", "render", str(ids["root"]), "--format", "md"])
     assert default.exit_code == 0, default.output
     assert default.output.strip().endswith(f"reports/plan-{ids['root']}-six-month-{PERIOD}.md")

@@ -201,7 +201,7 @@ def test_a_database_error_is_one_line_without_sql(engine):
             session.flush()
     line = one_line(raised.value)
     assert "\n" not in line and "INSERT" not in line and ACCESS not in line
-    assert line.startswith("error: dữ liệu đã có")
+    assert line.startswith("lỗi: dữ liệu đã có")
     dropped = OperationalError("SELECT 1", {}, Exception("server closed the connection\nmore"))
     assert database_problem(dropped).startswith("mất kết nối")
     assert "\n" not in database_problem(dropped)

@@ -148,7 +148,7 @@ def test_refused_submission_fails_the_flow_and_changes_nothing(engine, hanoi: in
         ).first()
     from planflow.states import ValidationFailed
 
-    with pytest.raises(ValidationFailed, match=r"figures.HD-TT-NG: female 2 \+ male 1 = 3"):
+    with pytest.raises(ValidationFailed, match=r"figures.HD-TT-NG: nữ 2 \+ nam 1 = 3"):
         record_submission_flow(
             request_id, {"HD-TT-NG": FigureInput(male=1, female=2, total=4)}, actor="x"
         )

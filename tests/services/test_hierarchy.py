@@ -285,7 +285,7 @@ def test_find_province_names_how_to_list_valid_names(query: str, tiers: int) -> 
 
 
 def test_tiers_other_than_2_or_3_are_refused() -> None:
-    with pytest.raises(ValidationFailed, match="tiers must be 3"):
+    with pytest.raises(ValidationFailed, match="--tiers phải là 3"):
         find_province("Hà Nội", 4)
 
 

@@ -36,17 +36,17 @@ def _snapshot(session: Session) -> tuple:
 
 
 BAD = [
-    ({"HD-TT-NG": {"male": -1, "female": 2}}, "figures.HD-TT-NG.male: must not be negative"),
-    ({"HD-TT-NG": {"male": 1.5, "female": 2}}, "figures.HD-TT-NG.male: must be a whole number"),
-    ({"HD-TT-NG": {"male": "7", "female": 2}}, "figures.HD-TT-NG.male: must be a whole number"),
-    ({"HD-TT-NG": {"male": True, "female": 2}}, "figures.HD-TT-NG.male: must be a whole number"),
-    ({"HD-TT-NG": {"male": 3, "female": 4, "total": 8}}, "female 4 + male 3 = 7, not total 8"),
-    ({"HD-TT-NG": {"male": 3}}, "give both male and female"),
-    ({"HD-TT-NG": {"total": 9}}, "total 9 given without male and female"),
-    ({"NQ28-2.1": {"numerator": 120, "denominator": 100}}, "numerator: 120 exceeds denominator"),
-    ({"NQ28-2.1": {"numerator": 12}}, "give both numerator and denominator"),
-    ({"HD-TT-SK": {"male": 1}}, "figures.HD-TT-SK.male: not a field of this count indicator"),
-    ({"XX-99": {"total": 1}}, "figures.XX-99: unknown indicator code"),
+    ({"HD-TT-NG": {"male": -1, "female": 2}}, "figures.HD-TT-NG.male: không được âm"),
+    ({"HD-TT-NG": {"male": 1.5, "female": 2}}, "figures.HD-TT-NG.male: phải là số nguyên"),
+    ({"HD-TT-NG": {"male": "7", "female": 2}}, "figures.HD-TT-NG.male: phải là số nguyên"),
+    ({"HD-TT-NG": {"male": True, "female": 2}}, "figures.HD-TT-NG.male: phải là số nguyên"),
+    ({"HD-TT-NG": {"male": 3, "female": 4, "total": 8}}, "nữ 4 + nam 3 = 7, không bằng tổng số 8"),
+    ({"HD-TT-NG": {"male": 3}}, "nhập cả nữ và nam"),
+    ({"HD-TT-NG": {"total": 9}}, "có tổng số 9 nhưng thiếu nữ và nam"),
+    ({"NQ28-2.1": {"numerator": 120, "denominator": 100}}, "numerator: tử số 120 lớn hơn mẫu số"),
+    ({"NQ28-2.1": {"numerator": 12}}, "nhập cả tử số và mẫu số"),
+    ({"HD-TT-SK": {"male": 1}}, "figures.HD-TT-SK.male: không phải trường của chỉ tiêu loại count"),
+    ({"XX-99": {"total": 1}}, "figures.XX-99: mã chỉ tiêu không có trong danh mục"),
 ]
 
 
@@ -58,18 +58,18 @@ def test_bad_figures_are_refused_and_change_nothing(
     with pytest.raises(ValidationFailed) as err:
         submit_report(session=session, request_id=request_id, figures=figures, actor="ward")
     assert message in str(err.value)
-    assert f"report request {request_id}" in str(err.value)
+    assert f"yêu cầu báo cáo {request_id}" in str(err.value)
     session.rollback()
     assert _snapshot(session) == before
 
 
 def test_wrong_period_or_unit_is_refused(session: Session, request_id: int) -> None:
     before = _snapshot(session)
-    with pytest.raises(ValidationFailed, match=r"period: '2025' does not match .* '2025-H1'"):
+    with pytest.raises(ValidationFailed, match=r"period: '2025' không khớp .* '2025-H1'"):
         submit_report(
             session=session, request_id=request_id, figures={}, actor="w", period="2025"
         )
-    with pytest.raises(ValidationFailed, match=r"unit: '00001' does not match .* '09552'"):
+    with pytest.raises(ValidationFailed, match=r"unit: '00001' không khớp .* '09552'"):
         submit_report(
             session=session, request_id=request_id, figures={}, actor="w", unit_code="00001"
         )
@@ -80,7 +80,7 @@ def test_wrong_period_or_unit_is_refused(session: Session, request_id: int) -> N
 def test_unknown_request_is_not_found(session: Session, request_id: int) -> None:
     from planflow.states import NotFound
 
-    with pytest.raises(NotFound, match="report request 999"):
+    with pytest.raises(NotFound, match="yêu cầu báo cáo 999"):
         submit_report(session=session, request_id=999, figures={}, actor="w")
 
 

@@ -18,6 +18,7 @@ from planflow.states import (
     allowed_triggers,
     fire,
 )
+from planflow.states.machine import STATE_VI, TRIGGER_VI
 from tests import factories as f
 
 CONTEXT = {"reason": "đơn vị sáp nhập", "content_checked": True}
@@ -144,7 +145,8 @@ def test_every_forbidden_transition_raises_and_changes_nothing(
         with pytest.raises(IllegalTransition) as err:
             fire(session, row, trigger, actor="tester", **CONTEXT)
         message = str(err.value)
-        assert f"'{source}'" in message and f"'{trigger}'" in message and str(row.id) in message
+        assert STATE_VI[State(source)] in message and TRIGGER_VI[trigger] in message
+        assert str(row.id) in message
         session.rollback()
         session.refresh(row)
         assert row.status == source
@@ -170,7 +172,7 @@ def test_return_and_cancel_need_a_reason(
     session: Session, trigger: str, source: State, reason: str | None
 ) -> None:
     row = _request(session, source)
-    with pytest.raises(GuardFailed, match="needs a reason"):
+    with pytest.raises(GuardFailed, match="cần nêu lý do"):
         fire(session, row, trigger, actor="Sở LĐTBXH", reason=reason)
     assert row.status == source and _audit_count(session) == 0
 
@@ -179,7 +181,7 @@ def test_submit_refuses_invalid_content(session: Session) -> None:
     row = _request(session, State.acknowledged)
     with pytest.raises(GuardFailed, match="female"):
         fire(session, row, "submit", actor="x", problems=["GE-01.female: must be ≥ 0"])
-    with pytest.raises(GuardFailed, match="validated content"):
+    with pytest.raises(GuardFailed, match="chưa được kiểm tra"):
         fire(session, row, "submit", actor="x")
     assert row.status == State.acknowledged and _audit_count(session) == 0
 

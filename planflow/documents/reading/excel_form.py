@@ -70,7 +70,7 @@ def where_in_form(problem: Problem) -> str:
     cell = problem.cell
     if not cell:
         return str(problem)
-    where = f"row {cell.split(':')[0][1:]}" if ":" in cell else f"cell {cell}"
+    where = f"dòng {cell.split(':')[0][1:]}" if ":" in cell else f"ô {cell}"
     return f"{problem.field} ({where}): {problem.rule}"
 
 
@@ -79,7 +79,7 @@ def read_form(path: Path) -> FilledForm:
     validation derives the total); a total typed over it is kept and checked."""
     path = Path(path)
     if not path.is_file():
-        raise NotFound(f"{path}: no such file")
+        raise NotFound(f"{path}: không có tệp này")
     data = read_bounded(path)
     if data[:4] == b"PK\x03\x04":  # anything else: openpyxl's own refusal below
         check_zip(path.name, data, form=True)
@@ -87,21 +87,24 @@ def read_form(path: Path) -> FilledForm:
         book = load_workbook(io.BytesIO(data), data_only=False)
     except (InvalidFileException, zipfile.BadZipFile, KeyError, OSError, ValueError) as exc:
         raise ValidationFailed(
-            f"{path.name}: not an Excel workbook (.xlsx): {type(exc).__name__}"
+            f"{path.name}: không phải bảng tính Excel (.xlsx): {type(exc).__name__}"
         ) from None
     if SHEET not in book.sheetnames:
-        raise ValidationFailed(f"{path.name}: not a planflow report form (no sheet '{SHEET}')")
+        raise ValidationFailed(
+            f"{path.name}: không phải biểu mẫu báo cáo của planflow (không có trang '{SHEET}')"
+        )
     sheet = book[SHEET]
     for row, label, _ in HEADER:
         if str(sheet[f"B{row}"].value or "").strip() != label:
             raise ValidationFailed(
-                f"{path.name}: not a planflow report form (cell B{row} should read '{label}')"
+                f"{path.name}: không phải biểu mẫu báo cáo của planflow (ô B{row} phải ghi "
+                f"'{label}')"
             )
     request_id = _number(sheet[CELL["request_id"]].value)
     if not isinstance(request_id, int) or isinstance(request_id, bool):
         raise ValidationFailed(
-            f"{path.name}: cell {CELL['request_id']} (request id): must be a whole number, "
-            f"got {sheet[CELL['request_id']].value!r}"
+            f"{path.name}: ô {CELL['request_id']} (mã yêu cầu): phải là số nguyên, "
+            f"nhận được {sheet[CELL['request_id']].value!r}"
         )
     form = FilledForm(
         name=path.name,
@@ -171,8 +174,8 @@ def import_form(session: Session, *, path: Path, actor: str | None = None) -> Re
     request = session.get(ReportRequest, form.request_id)
     if request is None:
         raise NotFound(
-            f"{form.name}: cell {CELL['request_id']} (request id): report request "
-            f"{form.request_id} does not exist"
+            f"{form.name}: ô {CELL['request_id']} (mã yêu cầu): không có yêu cầu báo cáo "
+            f"{form.request_id}"
         )
     unit = must_get(session, OrgUnit, request.unit_id)
     try:
@@ -189,7 +192,7 @@ def import_form(session: Session, *, path: Path, actor: str | None = None) -> Re
         problems = [form.placed(p) for p in exc.problems]
         lines = "; ".join(where_in_form(p) for p in problems)
         raise ValidationFailed(
-            f"{form.name}: report request {form.request_id}: {lines}", problems
+            f"{form.name}: yêu cầu báo cáo {form.request_id}: {lines}", problems
         ) from None
     except PlanflowError as exc:
         raise type(exc)(f"{form.name}: {exc}", exc.problems) from None

@@ -82,7 +82,7 @@ class ImportedPlan:
     def resolved_issuer(self) -> OrgUnit:
         """The issuer, which saving needs resolved."""
         if self.issuer is None:
-            raise ValidationFailed(f"{self.parsed.source}: the issuer is not resolved")
+            raise ValidationFailed(f"{self.parsed.source}: chưa xác định được cơ quan ban hành")
         return self.issuer
 
     def to_dict(self) -> dict[str, Any]:
@@ -397,9 +397,11 @@ def save_plan(*, session: Session, imported: ImportedPlan) -> Plan:
     p = imported.parsed
     if imported.issuer is None:
         reason = next((u.reason for u in imported.unresolved if u.where == "issuer"), "unknown")
-        raise ValidationFailed(f"{p.source}: cannot save: the issuer is not resolved ({reason})")
+        raise ValidationFailed(
+            f"{p.source}: không lưu được: chưa xác định được cơ quan ban hành ({reason})"
+        )
     if p.year is None:
-        raise ValidationFailed(f"{p.source}: cannot save: the text gives no year")
+        raise ValidationFailed(f"{p.source}: không lưu được: văn bản không ghi năm")
     issuer = imported.resolved_issuer
     _refuse_duplicate(session, imported)
     parent = _parent_plan(session, imported)
@@ -558,15 +560,15 @@ def _refuse_duplicate(session: Session, imported: ImportedPlan) -> None:
     query = select(Plan).where(Plan.issuer_id == imported.resolved_issuer.id, Plan.year == p.year)
     if p.number:
         query = query.where(Plan.number == p.number)
-        what = f"plan {p.number}"
+        what = f"kế hoạch {p.number}"
     else:
         query = query.where(col(Plan.number).is_(None), col(Plan.title) == p.title)
-        what = "a draft with this title"
+        what = "dự thảo cùng tên"
     existing = session.exec(query).first()
     if existing is not None:
         raise ValidationFailed(
-            f"{p.source}: {what} of {imported.resolved_issuer.label} ({p.year}) is already "
-            f"stored as plan {existing.id}"
+            f"{p.source}: {what} của {imported.resolved_issuer.label} ({p.year}) đã được lưu "
+            f"thành kế hoạch {existing.id}"
         )
 
 
@@ -591,8 +593,8 @@ def _parent_plan(session: Session, imported: ImportedPlan) -> Plan | None:
     ).first()
     if sibling is not None:
         raise ValidationFailed(
-            f"{imported.parsed.source}: {imported.resolved_issuer.label} already has plan "
-            f"{sibling.id} under plan {parent.number or parent.id}"
+            f"{imported.parsed.source}: {imported.resolved_issuer.label} đã có kế hoạch "
+            f"{sibling.id} thực hiện kế hoạch {parent.number or parent.id}"
         )
     return parent
 

@@ -128,8 +128,8 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     wrapper = "decision" if decision_at is not None or _is_decision(symbol) else None
     if heading_at is None and not parts_at and wrapper is None and not _is_plan_symbol(symbol):
         raise ValidationFailed(
-            f"{source}: not a plan: no KẾ HOẠCH or CHƯƠNG TRÌNH heading and no numbered parts "
-            "(I., II., …)"
+            f"{source}: không phải kế hoạch: không có tiêu đề KẾ HOẠCH hay CHƯƠNG TRÌNH, không có "
+            "các phần đánh số (I., II., …)"
         )
     if parts_at:
         tail_after = parts_at[-1]

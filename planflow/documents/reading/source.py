@@ -40,7 +40,7 @@ def read_source(text_or_path: str | Path) -> SourceText:
     if isinstance(text_or_path, Path) or _looks_like_path(text_or_path):
         path = Path(text_or_path)
         if not path.is_file():
-            raise ValidationFailed(f"{path}: no such file")
+            raise ValidationFailed(f"{path}: không có tệp này")
         name = path.name
         raw, shape = _lines_of_bytes(name, read_bounded(path))
     else:
@@ -72,34 +72,35 @@ def _looks_like_path(value: str) -> bool:
 def _lines_of_bytes(name: str, data: bytes) -> tuple[list[str], str | None]:
     """The raw lines and, for a binary format, its shape (text shapes are detected later)."""
     if not data.strip():
-        raise ValidationFailed(f"{name}: the file is empty")
+        raise ValidationFailed(f"{name}: tệp rỗng")
     if data.lstrip()[:5] == b"%PDF-":
         return _pdf_lines(name, data), "pdf"
     if data[:4] == b"PK\x03\x04":
         check_zip(name, data)
         return _docx_lines(name, data), "docx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
-        raise ValidationFailed(f"{name}: an old Word .doc file; save it as .docx first")
+        raise ValidationFailed(f"{name}: tệp Word .doc cũ; hãy lưu lại thành .docx")
     for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
         if data.startswith(bom):
             return _split(name, data.decode(codec)), None
     if b"\x00" in data:
-        raise ValidationFailed(f"{name}: a binary file, not UTF-8 text or .docx")
+        raise ValidationFailed(f"{name}: tệp nhị phân, không phải văn bản UTF-8 hay .docx")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
         raise ValidationFailed(
-            f"{name}: not UTF-8 text (byte {exc.start} cannot be decoded) and not a .docx"
+            f"{name}: không phải văn bản UTF-8 (không đọc được byte {exc.start}) cũng không "
+            "phải .docx"
         ) from None
     return _split(name, text), None
 
 
 def _split(name: str, text: str) -> list[str]:
     if not text.strip():
-        raise ValidationFailed(f"{name}: the text is empty")
+        raise ValidationFailed(f"{name}: văn bản rỗng")
     controls = sum(1 for ch in text[:4000] if ord(ch) < 32 and ch not in "\t\n\r\f\v")
     if controls > 8:
-        raise ValidationFailed(f"{name}: a binary file, not UTF-8 text or .docx")
+        raise ValidationFailed(f"{name}: tệp nhị phân, không phải văn bản UTF-8 hay .docx")
     check_lines(name, text.count("\n") + 1)
     text = nfc(text).lstrip("\ufeff")
     return text.replace("\r\n", "\n").replace("\r", "\n").split("\n")
@@ -117,7 +118,7 @@ def _docx_lines(name: str, data: bytes) -> list[str]:
         document = Document(io.BytesIO(data))
     except (zipfile.BadZipFile, KeyError, ValueError, PackageNotFoundError) as exc:
         # a zip without Word's parts (KeyError), or not a zip at all after its first bytes
-        raise ValidationFailed(f"{name}: not a readable .docx ({type(exc).__name__})") from None
+        raise ValidationFailed(f"{name}: tệp .docx không đọc được ({type(exc).__name__})") from None
     lines: list[str] = []
     limit = get_settings().import_max_lines
 
@@ -143,7 +144,7 @@ def _docx_lines(name: str, data: bytes) -> list[str]:
 
     walk(document, document.element.body)
     if not any(line.strip() for line in lines):
-        raise ValidationFailed(f"{name}: the document has no text")
+        raise ValidationFailed(f"{name}: văn bản không có chữ")
     return _split(name, "\n".join(lines))
 
 
@@ -160,12 +161,12 @@ def _pdf_lines(name: str, data: bytes) -> list[str]:
         pages = [page.extract_text() or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ValidationFailed(
-            f"{name}: a PDF that cannot be read ({type(exc).__name__}); save it as .docx"
+            f"{name}: tệp PDF không đọc được ({type(exc).__name__}); hãy lưu thành .docx"
         ) from None
     finally:
         quiet.setLevel(level)
     if not any(p.strip() for p in pages):
         raise ValidationFailed(
-            f"{name}: the PDF has no text layer (a scan); save the text or the .docx instead"
+            f"{name}: tệp PDF không có lớp chữ (bản quét); hãy dùng văn bản hoặc tệp .docx"
         )
     return _split(name, "\n".join(pages))

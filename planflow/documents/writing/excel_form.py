@@ -52,7 +52,7 @@ def write_form(
     a sanitised name). ``out`` is never the database, nor an existing file without ``force``."""
     request = session.get(ReportRequest, request_id)
     if request is None:
-        raise NotFound(f"report request {request_id} does not exist")
+        raise NotFound(f"không có yêu cầu báo cáo {request_id}")
     unit = must_get(session, OrgUnit, request.unit_id)
     plan = must_get(session, Plan, request.plan_id)
     issuer = must_get(session, OrgUnit, plan.issuer_id)

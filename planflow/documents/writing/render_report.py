@@ -33,6 +33,7 @@ from planflow.services.aggregation import FigureRow, compiled_figures
 from planflow.services.catalogue import indicators
 from planflow.services.plans import get_plan
 from planflow.states import NotFound
+from planflow.states.machine import KIND_VI
 
 STATUS_VI = {
     "met": "Đạt",
@@ -49,8 +50,8 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
     report, figures = compiled_figures(session, plan_id=plan_id, kind=kind, period=period)
     if report is None:
         raise NotFound(
-            f"plan {plan_id} has no compiled {kind.value} report for {period}: "
-            "aggregate the period first"
+            f"kế hoạch {plan_id} chưa có {KIND_VI.get(kind.value, kind.value)} tổng hợp kỳ "
+            f"{period}: hãy tổng hợp kỳ này trước (planflow report aggregate)"
         )
     issuer = must_get(session, OrgUnit, plan.issuer_id)
     parent = session.get(Plan, plan.parent_id) if plan.parent_id else None
