@@ -22,6 +22,7 @@ from planflow.demo import (
     DEMO_NUMBER,
     DemoLog,
     issue_sub_plans,
+    num,
     print_period,
     send_clock,
     simulate_units,
@@ -88,9 +89,9 @@ def two_tier_plan(session: Session, year: int, log: DemoLog) -> Plan:
         position += 1
     session.flush()
     log.done.append(
-        f"the 2025 draft re-dated to {year} as plan {plan.id} (number {DEMO_NUMBER} and dates "
-        f"assigned by the demo): Sở LĐTBXH's duties given to Sở Nội vụ ({merged} block), the "
-        f"districts' duties to {len(communes)} communes and wards"
+        f"dự thảo năm 2025 đổi sang năm {year} thành kế hoạch {plan.id} (số {DEMO_NUMBER} và "
+        f"các ngày do bản chạy thử gán): nhiệm vụ của Sở LĐTBXH giao cho Sở Nội vụ ({merged} "
+        f"khối), nhiệm vụ của các quận, huyện giao cho {num(len(communes))} xã, phường"
     )
     return plan
 
@@ -107,7 +108,7 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
     from planflow.errors import PlanflowError
     from planflow.flows.plans import IssueSummary, cascade_plan_flow, issue_plan_flow
     from planflow.flows.reports import aggregate_period_flow
-    from planflow.flows.runtime import prefect_env_defaults
+    from planflow.flows.runtime import prefect_env_defaults, where
     from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow
     from planflow.services import hierarchy
     from planflow.services.catalogue import load_indicators
@@ -117,7 +118,9 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
     create_schema(engine)
     log = DemoLog()
     period = f"{year}-H1"
-    console.rule(f"[bold]planflow demo: Hà Nội {year} on two tiers (the 2025 draft re-dated)")
+    console.rule(f"[bold]planflow demo: Hà Nội năm {year}, chính quyền hai cấp (dự thảo 2025 "
+                 "đổi năm)")
+    console.print(f"Chạy {where()}")
     with Session(engine, expire_on_commit=False) as session:
         loaded = hierarchy.load_units(session=session, province="Hà Nội", tiers=2,
                                       demo_contacts=True)
@@ -126,17 +129,19 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
         session.commit()
         plan_id, status = pk(plan), plan.status
     (log.done if loaded.total_created else log.reused).append(
-        f"Hà Nội two-tier units: {loaded.total_created} created, {loaded.total_existing} existing"
+        f"đơn vị hai cấp của Hà Nội: tạo mới {num(loaded.total_created)}, đã có "
+        f"{num(loaded.total_existing)}"
     )
     if status == State.drafted:
         issued = issue_plan_flow(plan_id, actor="Sở Nội vụ")
         if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
-            raise PlanflowError(f"the city plan was not issued: {issued.message}")
-        log.done.append(f"issued the city plan: {issued.requests_issued} report requests, "
-                        f"{issued.sub_plans_created} sub-plans cascaded")
+            raise PlanflowError(f"chưa ban hành được kế hoạch thành phố: {issued.message}")
+        log.done.append(f"ban hành kế hoạch thành phố: {num(issued.requests_issued)} yêu cầu "
+                        f"báo cáo, {num(issued.sub_plans_created)} kế hoạch cấp dưới đã phân cấp")
     else:
         again = cascade_plan_flow(plan_id)
-        log.reused.append(f"city plan already {status}; cascade re-run: {again.created} created")
+        log.reused.append(f"kế hoạch thành phố đã có từ lần chạy trước; phân cấp chạy lại: tạo "
+                          f"mới {num(again.created)}")
     with Session(engine, expire_on_commit=False) as session:
         issue_sub_plans(session, plan_id, log, issued_on=date(year, 2, 10))
         session.commit()
@@ -145,17 +150,17 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
     aggregate_period_flow(plan_id, ReportKind.six_month, period, actor="Sở Nội vụ")
     sweep = daily_sweep_flow(now=datetime(year, 5, 31, 8, 0, tzinfo=LOCAL_TZ), send=False)
     sent = dispatch_outbox_flow(now=send_clock())
-    log.done.append(f"daily sweep as of 31/05/{year}: {sweep.overdue_total} overdue requests, "
-                    f"{sweep.messages_queued} reminder messages queued; outbox: "
-                    f"{sent['sent']} sent")
+    log.done.append(f"rà soát ngày 31/05/{year}: {num(sweep.overdue_total)} yêu cầu quá hạn, "
+                    f"{num(sweep.messages_queued)} thông báo nhắc được xếp hàng; đã gửi "
+                    f"{num(sent['sent'])} thông báo")
     for line in log.reused:
-        console.print(f"[yellow]reused[/]  {line}")
+        console.print(f"[yellow]dùng lại[/] {line}")
     for line in log.done:
-        console.print(f"[green]done[/]    {line}")
+        console.print(f"[green]xong[/]     {line}")
     with Session(engine) as session:
         print_period(session, plan_id, console, ReportKind.six_month, period,
-                     f"Six-month report {year} (two tiers, demo)")
+                     f"Báo cáo 6 tháng năm {year} (chính quyền hai cấp)")
         path = write_compiled_report(session, plan_id, get_settings().data_dir,
                                      ReportKind.six_month, period)
-    console.print(f"six-month: compiled report written to [bold]{path}[/]")
+    console.print(f"báo cáo 6 tháng: báo cáo tổng hợp đã ghi vào [bold]{path}[/]")
     return path

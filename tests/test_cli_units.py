@@ -40,10 +40,9 @@ def test_load_then_tree_shows_the_official_names(runner: CliRunner) -> None:
     summary = runner.invoke(cli.app, ["units", "tree"])
     assert summary.exit_code == 0, summary.output
     assert "UBND Thành phố Hà Nội [01]" in summary.output
-    assert "ward committee 526" in summary.output
-    assert "Sở Lao động - Thương binh và Xã hội thành phố Hà Nội [01-labour] (standing agency)" in (
-        summary.output
-    )
+    assert "UBND cấp xã 526" in summary.output
+    assert ("Sở Lao động - Thương binh và Xã hội thành phố Hà Nội [01-labour] "
+            "(cơ quan thường trực)") in summary.output
     assert "UBND Quận Hà Đông [268]" in summary.output
     assert "Phường Vạn Phúc" not in summary.output  # one level only by default
 

@@ -193,16 +193,21 @@ def _find_units(session: Session, code: str, tiers: int | None) -> list[OrgUnit]
     return found
 
 
+LEVEL_VI = {"province": "cấp tỉnh", "district": "cấp huyện", "ward": "cấp xã"}
+KIND_VI = {"committee": "UBND", "agency": "cơ quan chuyên môn", "mass_org": "tổ chức đoàn thể"}
+
+
 def _render(session: Session, root: OrgUnit, depth: int) -> Tree:
     from rich.tree import Tree
 
     from planflow.services import hierarchy
 
     counts = ", ".join(
-        f"{level.value} {kind.value} {n:,}"
+        f"{KIND_VI.get(kind.value, kind.value)} {LEVEL_VI.get(level.value, level.value)} "
+        f"{n:,}".replace(",", ".")
         for level, kind, n in hierarchy.tree_summary(session, root)
     )
-    top = Tree(f"{_label(root)}\n[dim]{root.tiers} tiers · {counts}[/]")
+    top = Tree(f"{_label(root)}\n[dim]{root.tiers} cấp · {counts}[/]")
     nodes = {root.id: top}
     for unit in hierarchy.subtree(session, root, depth)[1:]:
         parent = nodes.get(unit.parent_id)
@@ -219,7 +224,7 @@ def _label(unit: OrgUnit) -> str:
 
     label = f"{escape(unit.label)} [dim]{escape(f'[{unit.code}]')}[/]"
     if unit.kind == UnitKind.mass_org:
-        label += " [dim](mass organisation)[/]"
+        label += " [dim](tổ chức chính trị - xã hội)[/]"
     elif unit.kind == UnitKind.agency and unit.role_key == standing_role(unit.tiers, unit.level):
-        label += " [bold](standing agency)[/]"
+        label += " [bold](cơ quan thường trực)[/]"
     return label
