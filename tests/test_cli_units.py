@@ -93,7 +93,7 @@ def test_reorganise_dry_run_prints_in_vietnamese_and_changes_nothing(runner: Cli
 
     missing = planflow("units", "reorganise", "--province", "Hà Nội", "--on", "2025-07-01")
     assert missing.returncode == 1 and missing.stderr.count("\n") == 1
-    assert "no three-tier units" in missing.stderr
+    assert "chưa nạp đơn vị ba cấp" in missing.stderr
     loaded = runner.invoke(cli.app, ["units", "load", "--province", "Hà Nội", "--tiers", "3"])
     assert loaded.exit_code == 0, loaded.output
     bad_day = planflow("units", "reorganise", "--province", "Hà Nội", "--on", "1/7/2025")

@@ -144,8 +144,8 @@ def _reorganise(*, session: Session, province: str, on: date, actor: str) -> Reo
     change = reorganisation()
     if on != change.effective_on:
         raise ValidationFailed(
-            f"--on {on:%Y-%m-%d}: the only reorganisation planflow knows took effect on "
-            f"{change.effective_on:%Y-%m-%d}"
+            f"--on {on:%Y-%m-%d}: planflow chỉ biết một lần sắp xếp đơn vị hành chính, có hiệu "
+            f"lực từ {change.effective_on:%Y-%m-%d}"
         )
     refs = hierarchy.resolve_provinces(province, 3)
     loaded = {
@@ -159,7 +159,7 @@ def _reorganise(*, session: Session, province: str, on: date, actor: str) -> Reo
     codes = [r.code for r in refs if r.code in loaded]
     if not codes:
         raise NotFound(
-            f"no three-tier units of {province!r} are loaded: nothing to reorganise "
+            f"chưa nạp đơn vị ba cấp của {province!r}: không có gì để sắp xếp "
             f"(planflow units load --province {province!r} --tiers 3)"
         )
     data = successions()

@@ -252,7 +252,7 @@ def test_both_periods_compile_on_their_own_tree(session: Session, cycle: dict) -
 
 
 def test_bad_input_changes_nothing(session: Session) -> None:
-    with pytest.raises(NotFound, match="no three-tier units"):
+    with pytest.raises(NotFound, match="chưa nạp đơn vị ba cấp"):
         reorganise(session=session, province="Hà Nội", on=ON)
     hierarchy.load_units(session=session, province="Hà Nội", tiers=3)
     with pytest.raises(ValidationFailed, match="2025-07-01"):
