@@ -11,13 +11,13 @@ from planflow.errors import PlanflowError, one_line
 
 app = typer.Typer(
     name="planflow",
-    help="planflow: issue, cascade, report and aggregate Vietnamese government plans. "
-    "Errors print one line; add --debug anywhere for the traceback.",
+    help="planflow: ban hành, phân cấp, báo cáo và tổng hợp kế hoạch của cơ quan nhà nước. "
+    "Lỗi in ra một dòng; thêm --debug ở bất kỳ đâu để xem chi tiết.",
     no_args_is_help=True,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
-db_app = typer.Typer(help="The database.", no_args_is_help=True)
+db_app = typer.Typer(help="Cơ sở dữ liệu.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 
 
@@ -75,17 +75,19 @@ def db_revision(
 def states(mermaid: bool = typer.Option(False, "--mermaid", help="print Mermaid diagrams")) -> None:
     """Print the plan and report lifecycles, as tables or as Mermaid diagrams."""
     from planflow.states.diagram import mermaid as draw
+    from planflow.states.machine import ENTITY_VI, STATE_VI, TRIGGER_VI
     from planflow.states.tables import MOVES
 
     for entity, moves in MOVES.items():
-        typer.echo(f"## {entity.replace('_', ' ')} lifecycle\n")
+        typer.echo(f"## Vòng đời: {ENTITY_VI.get(entity, entity)}\n")
         if mermaid:
             typer.echo("```mermaid\n" + draw(entity) + "\n```\n")
             continue
         for move in moves:
             guards = f"  [{', '.join(move.guards)}]" if move.guards else ""
-            sources = ", ".join(move.sources)
-            typer.echo(f"  {move.trigger:<12} {sources} -> {move.dest}{guards}")
+            sources = ", ".join(STATE_VI[s] for s in move.sources)
+            step = TRIGGER_VI.get(move.trigger, move.trigger)
+            typer.echo(f"  {step:<12} {sources} -> {STATE_VI[move.dest]}{guards}")
         typer.echo("")
 
 
