@@ -27,6 +27,7 @@ import os
 import platform
 import re
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -485,6 +486,8 @@ def main() -> int:
     url = admin_url + ("&" if "?" in admin_url else "?") + f"options=-csearch_path%3D{schema}"
     served = url + f"&application_name={APPLICATION}"
     server = None
+    # a TERM (a CI timeout, `kill`) still stops the server and drops the schema
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     try:
         t0 = time.perf_counter()
         tokens, plan_id = prepare(url, args.wards)

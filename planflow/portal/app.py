@@ -4,9 +4,11 @@ row naming ``portal:<unit code>`` and the access link, in the same transaction."
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import re
 import tempfile
+import weakref
 from collections import defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -283,11 +285,36 @@ class RedactTokens(logging.Filter):
         return True
 
 
-# Per worker process: requests handled at once (each in a thread, most holding one database
-# connection), and the PostgreSQL connections kept open for them. A pool smaller than the busy
-# threads would close and reopen connections under load, each one a new PostgreSQL backend.
-THREADS = 20
-POOL_SIZE, POOL_OVERFLOW = THREADS, 10  # the overflow: a page that opens a second session
+# Per worker process: requests past the in-flight gate at once. Each holds at most one
+# worker thread and two database connections (its session; a limiter's or a denial page's
+# lookup), so the thread pool and the connection pool, sized from it, can never starve each
+# other (a request holding a connection always gets a thread; a thread never waits for a
+# connection). The pool keeps its connections: closing and reopening them under load costs a
+# new PostgreSQL backend each time.
+IN_FLIGHT = 20
+THREADS = IN_FLIGHT
+POOL_SIZE, POOL_OVERFLOW = IN_FLIGHT, IN_FLIGHT
+
+
+class InFlightGate:
+    """At most ``limit`` requests of this process past this point; the others wait here, on
+    the event loop, holding no thread and no connection."""
+
+    def __init__(self, app: ASGIApp, limit: int) -> None:
+        self.app, self.limit = app, limit
+        self._gates: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Semaphore]
+        self._gates = weakref.WeakKeyDictionary()
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()
+        gate = self._gates.get(loop)
+        if gate is None:
+            gate = self._gates[loop] = asyncio.Semaphore(self.limit)
+        async with gate:
+            await self.app(scope, receive, send)
 
 
 def portal_engine() -> Engine:
@@ -325,6 +352,7 @@ def create_app(engine: Engine | None = None) -> FastAPI:
     app.state.limiter = FailureLimiter(app.state.engine, settings.portal_failed_links_per_minute)
     app.add_middleware(BodyLimit, limit=MAX_BODY)
     app.add_middleware(SecurityHeaders)
+    app.add_middleware(InFlightGate, limit=IN_FLIGHT)
 
     @app.exception_handler(PortalDenied)
     async def denied(request: Request, exc: PortalDenied) -> HTMLResponse:
