@@ -21,7 +21,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
 from planflow.config.settings import Settings, get_settings
-from planflow.models import OrgUnit, Plan, ReportRequest, State
+from planflow.models import OrgUnit, Plan, ReportRequest
 from planflow.models.outbox import MessageKind, ReminderMark
 from planflow.models.time import local_date
 from planflow.notifications.compose import (
@@ -32,8 +32,8 @@ from planflow.notifications.compose import (
     verb_for,
 )
 from planflow.notifications.outbox import Draft, enqueue
+from planflow.states import OPEN
 
-OPEN = (State.issued, State.acknowledged)
 HORIZON = timedelta(days=120)  # no reminder is due more than this long before a deadline
 _CHUNK = 500
 

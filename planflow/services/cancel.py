@@ -21,9 +21,8 @@ from planflow.models.base import stored_ids
 from planflow.models.outbox import OutboxMessage, OutboxStatus
 from planflow.services import notify
 from planflow.services.plans import get_plan
-from planflow.states import GuardFailed, fire, fire_many
+from planflow.states import CANCELLABLE, OPEN, GuardFailed, fire, fire_many
 
-CANCELLABLE = (State.drafted, State.issued, State.acknowledged)
 _ABOUT_REQUEST = re.compile(r"^[a-z_]+:r(\d+)[:v]")
 _ABOUT_PLAN = re.compile(r"^plan_issued:p(\d+)v")
 WITHDRAWN = "không gửi: kế hoạch đã bị hủy"
@@ -89,7 +88,7 @@ def cancel_plan(
     )
     result.plans_cancelled = [plan_id, *cancelled_below]
     open_ids = _requests(session, tree, CANCELLABLE)
-    told = set(_requests(session, tree, (State.issued, State.acknowledged)))  # drafted: unknown
+    told = set(_requests(session, tree, OPEN))  # drafted: unknown to the unit
     result.requests_cancelled = fire_many(
         session, ReportRequest, open_ids, "cancel", actor=actor, reason=reason, at=at
     )

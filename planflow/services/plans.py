@@ -27,6 +27,7 @@ from planflow.services import notify
 from planflow.services.reporting import submission_values
 from planflow.services.succession import units_on
 from planflow.states import (
+    OPEN,
     GuardFailed,
     IllegalTransition,
     NotFound,
@@ -285,7 +286,7 @@ def _sub_plan_delivered(
             ReportRequest.plan_id == plan.parent_id,
             ReportRequest.unit_id == plan.issuer_id,
             ReportRequest.kind == ReportKind.sub_plan,
-            col(ReportRequest.status).in_([State.issued, State.acknowledged]),
+            col(ReportRequest.status).in_(OPEN),
         )
     ).first()
     if request is None:

@@ -334,5 +334,3 @@ def return_report(
     session.flush()
     return row
 
-
-OPEN_STATES = (State.issued, State.acknowledged)

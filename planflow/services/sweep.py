@@ -9,9 +9,8 @@ from sqlalchemy import func, select, update
 from sqlmodel import Session, col
 
 from planflow.config.db import rows_affected
-from planflow.models import ReportRequest, State
-
-OPEN = (State.issued, State.acknowledged)
+from planflow.models import ReportRequest
+from planflow.states import OPEN
 
 
 @dataclass(frozen=True)

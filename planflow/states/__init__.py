@@ -16,10 +16,12 @@ from planflow.states.machine import (
     issuable_problems,
     not_issuable_message,
 )
-from planflow.states.tables import MOVES, PLAN_MOVES, REPORT_MOVES, Move
+from planflow.states.tables import CANCELLABLE, MOVES, OPEN, PLAN_MOVES, REPORT_MOVES, Move
 
 __all__ = [
+    "CANCELLABLE",
     "MOVES",
+    "OPEN",
     "PLAN_MOVES",
     "REPORT_MOVES",
     "ConcurrentTransition",

@@ -20,7 +20,7 @@ from sqlalchemy.orm import attributes
 from sqlmodel import Session, SQLModel, col
 from transitions import EventData, Machine, MachineError
 
-from planflow.config.db import rows_affected
+from planflow.config.db import batched, rows_affected
 from planflow.models import Assignment, Plan, ReportRequest, State, TransitionLog
 from planflow.models.base import pk, table_of
 from planflow.models.time import as_utc, utcnow
@@ -334,8 +334,7 @@ def fire_many(
         )
     when = as_utc(at) if at else utcnow()
     moved: list[int] = []
-    for start in range(0, len(ids), 900):
-        chunk = ids[start : start + 900]
+    for chunk in batched(ids):
         # one UPDATE … RETURNING: the WHERE on the source states is the check, and what it
         # returns is exactly what moved (a row another session moved first is simply not there)
         if len(move.sources) == 1:

@@ -46,3 +46,12 @@ PLAN_MOVES: tuple[Move, ...] = (
 )
 
 MOVES: dict[str, tuple[Move, ...]] = {"plan": PLAN_MOVES, "report_request": REPORT_MOVES}
+
+
+def _left_by(trigger: str) -> tuple[State, ...]:
+    return next(m.sources for m in REPORT_MOVES if m.trigger == trigger)
+
+
+# The sets of states the services ask about, read off the table (their one home):
+OPEN = _left_by("submit")  # a request still owed: issued or acknowledged, not yet submitted
+CANCELLABLE = _left_by("cancel")  # not yet submitted, drafted included
