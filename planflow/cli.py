@@ -142,13 +142,15 @@ def usage_line(exc: Exception) -> str:
 
 def main() -> None:
     """Entry point: run the app, turning planflow errors into one line on stderr."""
-    from planflow.flows.runtime import prefect_env_defaults
+    from planflow.flows import prefect_env_defaults  # imports no Prefect
 
     debug = "--debug" in sys.argv[1:]
     if debug:  # anywhere on the line: `planflow --debug plan import X` or at the end
         sys.argv.remove("--debug")
-    # before Prefect is imported: its settings are read once; `serve` keeps INFO on the console
-    prefect_env_defaults(quiet="serve" not in sys.argv[1:2])
+    # before Prefect is imported: its settings are read once. A command's failure is the one
+    # line below, not Prefect's logged traceback (--debug shows all); `serve` keeps INFO
+    serving = "serve" in sys.argv[1:2]
+    prefect_env_defaults(console=None if debug or serving else "CRITICAL")
     _mount()
     try:
         app(standalone_mode=False)

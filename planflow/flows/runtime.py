@@ -14,25 +14,12 @@ from prefect.cache_policies import NONE
 from prefect.client.schemas.objects import State, TaskRun
 from sqlmodel import Session
 
+from planflow.flows import PREFECT_DEFAULTS as PREFECT_DEFAULTS  # re-exported
+from planflow.flows import prefect_env_defaults as prefect_env_defaults
+
 T = TypeVar("T")
 P = ParamSpec("P")
 R = TypeVar("R")
-
-PREFECT_DEFAULTS = {
-    "DO_NOT_TRACK": "1",
-    "PREFECT_SERVER_ANALYTICS_ENABLED": "false",
-    # the first local flow run starts a temporary server: 10-23 s measured on 2 cores
-    "PREFECT_SERVER_EPHEMERAL_STARTUP_TIMEOUT_SECONDS": "120",
-}
-
-
-def prefect_env_defaults(quiet: bool = False) -> None:
-    """Set Prefect's environment defaults that planflow relies on, unless already set."""
-    for key, value in PREFECT_DEFAULTS.items():
-        os.environ.setdefault(key, value)
-    if quiet:
-        os.environ.setdefault("PREFECT_LOGGING_HANDLERS_CONSOLE_LEVEL", "WARNING")
-
 
 @contextmanager
 def unit_of_work() -> Iterator[Session]:
