@@ -118,10 +118,12 @@ def report_import(
         report = import_form(session, path=file, actor=actor)
         request = must_get(session, ReportRequest, report.request_id)
         unit = must_get(session, OrgUnit, report.unit_id)
-        when = "late" if request.late else "on time"
+        from planflow.states.machine import KIND_VI
+
+        when = "muộn" if request.late else "đúng hạn"
         line = (
-            f"imported {file.name}: request {request.id} ({unit.label}, {report.kind} "
-            f"{report.period}) submitted {when}"
+            f"đã nhận {file.name}: yêu cầu {request.id} ({unit.label}, "
+            f"{KIND_VI.get(str(report.kind), str(report.kind))} {report.period}) nộp {when}"
         )
     typer.echo(line)
 

@@ -273,8 +273,8 @@ def test_cli_writes_a_form_and_imports_it(session: Session, cycle: dict, tmp_pat
     result = runner.invoke(c.app, ["report", "import", str(out), "--actor", "cán bộ LĐTBXH"])
     assert result.exit_code == 0, result.output
     assert result.output.startswith(
-        f"imported form.xlsx: request {cycle['request']} "
-        "(UBND Phường Vạn Phúc, six_month 2025-H1) submitted"
+        f"đã nhận form.xlsx: yêu cầu {cycle['request']} "
+        "(UBND Phường Vạn Phúc, báo cáo 6 tháng 2025-H1) nộp"
     )
     session.expire_all()
     log = session.exec(
