@@ -102,7 +102,7 @@ def test_db_upgrade_command_migrates_and_then_has_nothing_to_do(tmp_path: Path) 
     run = [sys.executable, "-m", "planflow", "db", "upgrade"]
     first = subprocess.run(run, capture_output=True, text=True, env=env, check=False, timeout=120)
     assert first.returncode == 0, first.stderr
-    assert f"migrated empty -> {head_revision()}" in first.stdout
+    assert f"đã nâng từ phiên bản trống lên {head_revision()}" in first.stdout
     again = subprocess.run(run, capture_output=True, text=True, env=env, check=False, timeout=120)
     assert again.returncode == 0, again.stderr
-    assert "nothing to do" in again.stdout
+    assert "không cần làm gì" in again.stdout

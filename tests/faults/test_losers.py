@@ -95,8 +95,9 @@ def test_two_first_schema_upgrades_at_once_both_succeed(backend, tmp_path):
         lines = [out.strip() for out, _ in outs]
         assert [err for _, err in outs] == ["", ""]
         assert all(line.count("\n") == 0 for line in lines), lines
-        assert sum(f"migrated empty -> {head_revision()}" in line for line in lines) == 1, lines
-        assert sum("nothing to do" in line for line in lines) == 1, lines
+        assert sum(f"đã nâng từ phiên bản trống lên {head_revision()}" in line
+                   for line in lines) == 1, lines
+        assert sum("không cần làm gì" in line for line in lines) == 1, lines
         with engine.connect() as conn:
             assert current_revision(conn) == head_revision()
             versions = conn.execute(text("SELECT count(*) FROM alembic_version")).scalar()
