@@ -17,8 +17,11 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check planflow tests benchmarks
 	$(VENV)/bin/mypy
 
+# two worker processes (pytest-xdist): a file's tests stay on one worker, the demo runs once;
+# TEST_WORKERS=0 runs everything in one process
+TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -m "not faults"
+	$(VENV)/bin/python -m pytest -q -m "not faults" -n $(TEST_WORKERS) --dist loadgroup
 
 # the fault suite (races, dropped connections, kills, hostile files): `.ci/run` runs it apart
 faults: $(STAMP)

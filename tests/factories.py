@@ -156,3 +156,14 @@ def hanoi_plan(session: Session, *, number: str = "1/KH-UBND", issue: bool = Tru
     if issue:
         fire(session, row, "issue", actor="test")
     return row
+
+
+def hanoi_units(session: Session) -> None:
+    """Hà Nội's three-tier hierarchy, as ``load_units(province="Hà Nội", tiers=3)`` writes it
+    (loaded for real by the first test of each backend, copied for the rest)."""
+    from planflow.services.hierarchy import load_units
+    from tests.conftest import built_once
+
+    built_once(
+        session, "hanoi-3", lambda s: load_units(session=s, province="Hà Nội", tiers=3)
+    )

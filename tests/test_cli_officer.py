@@ -10,7 +10,6 @@ import sys
 from sqlmodel import Session
 
 from planflow.models import Plan, State
-from planflow.services import hierarchy
 from tests import factories as f
 
 
@@ -23,7 +22,7 @@ def _run(*args: str, timeout: float = 600) -> subprocess.CompletedProcess:
 
 def _draft(engine) -> int:
     with Session(engine) as s:
-        hierarchy.load_units(session=s, province="Hà Nội", tiers=3)
+        f.hanoi_units(s)
         plan = f.hanoi_plan(s, issue=False)
         plan.number = plan.issued_on = plan.signer_name = None
         s.add(plan)

@@ -8,7 +8,6 @@ import sys
 
 from sqlmodel import Session
 
-from planflow.services import hierarchy
 from planflow.services.cascade import cascade_plan
 from tests import factories as f
 
@@ -32,7 +31,7 @@ def test_states_mermaid_draws_both_machines_from_the_tables() -> None:
 
 def test_status_json_counts_plans_and_requests_by_state(engine) -> None:
     with Session(engine) as s:
-        hierarchy.load_units(session=s, province="Hà Nội", tiers=3)
+        f.hanoi_units(s)
         plan = f.hanoi_plan(s)
         from planflow.services.plans import ensure_requests
 

@@ -9,7 +9,7 @@ import pytest
 from sqlmodel import Session, select
 
 from planflow.models import OrgUnit
-from planflow.services.hierarchy import load_units
+from tests.factories import hanoi_units
 
 SEEDS = Path("/work/shared/seeds")
 HANOI_2020 = SEEDS / "hanoi-2020-37-KH-UBND.txt"
@@ -35,7 +35,7 @@ def corpus_file(name: str) -> Path:
 @pytest.fixture
 def hanoi(session: Session) -> Session:
     """A session on a database holding Hà Nội's three-tier hierarchy (committed)."""
-    load_units(session=session, province="Hà Nội", tiers=3)
+    hanoi_units(session)
     session.commit()
     return session
 

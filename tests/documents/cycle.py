@@ -12,9 +12,10 @@ from planflow.models import OrgUnit, Plan, ReportKind, ReportRequest, State
 from planflow.services.aggregation import aggregate_period
 from planflow.services.cascade import cascade_plan
 from planflow.services.catalogue import load_indicators
-from planflow.services.hierarchy import load_units
 from planflow.services.plans import issue_plan
 from planflow.services.reporting import submit_report
+from tests import factories as f
+from tests.conftest import built_once
 
 CITY_NUMBER = "01/KH-UBND"
 CITY_DATE = date(2025, 1, 20)
@@ -27,7 +28,7 @@ DISTRICTS = ("268", "001")  # Hà Đông, Ba Đình: their sub-plans are issued
 def city_plan(session: Session) -> Plan:
     """The 2025 city plan, issued: imported from the shipped draft when the importer is there,
     else the factory's hand-built copy."""
-    load_units(session=session, province="Hà Nội", tiers=3)
+    f.hanoi_units(session)
     load_indicators(session=session)
     try:
         from planflow.documents.reading.importer import import_plan, save_plan
@@ -56,11 +57,18 @@ def sub_plan(session: Session, root: Plan, code: str) -> Plan:
 
 
 def cascaded(session: Session) -> tuple[Plan, Plan]:
-    """(city plan, Hà Đông's drafted sub-plan), committed."""
+    """(city plan, Hà Đông's drafted sub-plan), committed (built for real once per backend
+    and process, copied for the other tests: tests.conftest.built_once)."""
+    root_id, ha_dong_id = built_once(session, "documents-cascaded", _cascaded)
+    session.commit()
+    return session.get(Plan, root_id), session.get(Plan, ha_dong_id)
+
+
+def _cascaded(session: Session) -> tuple[int, int]:
     root = city_plan(session)
     cascade_plan(session=session, plan_id=root.id)
     session.commit()
-    return root, sub_plan(session, root, "268")
+    return root.id, sub_plan(session, root, "268").id
 
 
 def reported(
@@ -69,7 +77,17 @@ def reported(
     """The whole cycle up to aggregation (from ``root`` when it is cascaded already); units
     whose code is in ``keep_open`` do not report."""
     if root is None:
-        root, _ = cascaded(session)
+        ids = built_once(
+            session,
+            f"documents-reported-{','.join(keep_open)}",
+            lambda s: _reported(s, keep_open, cascaded(s)[0]),
+        )
+        session.commit()
+        return ids
+    return _reported(session, keep_open, root)
+
+
+def _reported(session: Session, keep_open: tuple[str, ...], root: Plan) -> dict:
     ids = {"root": root.id}
     for n, code in enumerate(DISTRICTS, start=1):
         plan = sub_plan(session, root, code)

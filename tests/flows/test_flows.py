@@ -17,7 +17,6 @@ from planflow.flows.reports import (
 )
 from planflow.flows.runtime import artifact_key
 from planflow.models import OrgUnit, Plan, ReportKind, ReportRequest, State
-from planflow.services import hierarchy
 from planflow.services.catalogue import load_indicators
 from tests import factories as f
 from tests.flows.conftest import artifact_table
@@ -28,7 +27,7 @@ pytestmark = pytest.mark.flows
 @pytest.fixture
 def hanoi(engine) -> int:
     with Session(engine) as s:
-        hierarchy.load_units(session=s, province="Hà Nội", tiers=3)
+        f.hanoi_units(s)
         load_indicators(session=s)
         plan = f.hanoi_plan(s, issue=False)
         s.commit()
@@ -246,7 +245,7 @@ def test_a_refusal_leaves_the_plan_drafted_with_its_own_audit_row(engine, hanoi:
 
 def test_issue_of_an_incomplete_plan_fails_before_asking_for_approval(engine) -> None:
     with Session(engine) as s:
-        hierarchy.load_units(session=s, province="Hà Nội", tiers=3)
+        f.hanoi_units(s)
         plan = f.hanoi_plan(s, issue=False)
         plan.number = plan.signer_name = None
         s.add(plan)

@@ -3,19 +3,16 @@ do the links of the message kinds the demo does not send, queued by the product'
 
 from __future__ import annotations
 
-import os
 import re
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
-from pathlib import Path
 
 import httpx
+import pytest
 import uvicorn
 from sqlalchemy import select
 from sqlmodel import Session
@@ -27,29 +24,17 @@ from planflow.notifications import notify_report_requested
 from planflow.notifications.reminders import plan_reminders, stage_dates
 from planflow.portal import create_app
 from planflow.services.cancel import cancel_plan
+from tests.conftest import DemoRun
 from tests.portal.test_browser import free_port
 
 LINK = re.compile(r"https?://[^\s)\"'<>]+")
 
 
-def test_every_link_of_every_demo_message_opens_a_page(engine, tmp_path: Path, monkeypatch):
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    env = {
-        **os.environ,
-        "PLANFLOW_PUBLIC_URL": base,
-        "PLANFLOW_DATABASE_URL": engine.url.render_as_string(hide_password=False),
-        "PREFECT_HOME": str(tmp_path / "prefect"),
-        "COLUMNS": "140",
-    }
-    demo = subprocess.run(
-        [sys.executable, "-m", "planflow", "demo"],
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=900,
-    )
-    assert demo.returncode == 0, demo.stderr[-2000:]
+# the demo run (minutes) is shared with tests/test_demo.py (the demo_run fixture)
+@pytest.mark.timeout(1800)
+@pytest.mark.demo
+def test_every_link_of_every_demo_message_opens_a_page(demo_run: DemoRun, monkeypatch):
+    engine, base, port = demo_run.engine, demo_run.public_url, demo_run.port
     with Session(engine) as session:
         messages = list(session.execute(select(OutboxMessage)).scalars())
     kinds = Counter(m.kind for m in messages)

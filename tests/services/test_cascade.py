@@ -18,7 +18,6 @@ from planflow.models import (
     ReportRequest,
     UnitKind,
 )
-from planflow.services import hierarchy
 from planflow.services.cascade import cascade_plan
 from tests import factories as f
 
@@ -44,7 +43,7 @@ def _count(session: Session, model, *where) -> int:
 
 @pytest.fixture
 def hanoi(session: Session) -> Plan:
-    hierarchy.load_units(session=session, province="Hà Nội", tiers=3)
+    f.hanoi_units(session)
     plan = f.hanoi_plan(session)
     session.commit()
     return plan

@@ -31,6 +31,7 @@ from planflow.services.reorganise import reorganise
 from planflow.services.reporting import submit_report
 from planflow.states import NotFound, ValidationFailed
 from tests import factories as f
+from tests.conftest import built_once
 
 ON = date(2025, 7, 1)
 OPEN = (State.drafted, State.issued, State.acknowledged)
@@ -44,7 +45,13 @@ def cycle(session: Session, monkeypatch: pytest.MonkeyPatch) -> dict:
 
     monkeypatch.setenv("PLANFLOW_CHANNELS", "")  # no messages: this is about the rows
     get_settings.cache_clear()
-    hierarchy.load_units(session=session, province="Hà Nội", tiers=3)
+    ids = built_once(session, "reorganise-cycle", _june_2025)
+    session.commit()
+    return ids
+
+
+def _june_2025(session: Session) -> dict:
+    f.hanoi_units(session)
     load_indicators(session=session)
     plan = f.hanoi_plan(session, issue=False)
     issue_plan(session=session, plan_id=plan.id, actor="Sở LĐTBXH")
@@ -61,7 +68,6 @@ def cycle(session: Session, monkeypatch: pytest.MonkeyPatch) -> dict:
                   at=datetime(2025, 5, 12, 3, tzinfo=UTC))
     aggregate_period(session=session, plan_id=plan.id, kind=ReportKind.six_month,
                      period="2025-H1", actor="Sở Nội vụ")
-    session.commit()
     return {"plan": plan.id, "mo_lao": mo_lao.id, "h1": h1.id}
 
 

@@ -9,6 +9,7 @@ from sqlmodel import Session, select
 from planflow.models import OrgUnit, UnitSuccessor
 from planflow.services import hierarchy
 from planflow.services.succession import successors, unit_on, units_on
+from tests import factories as f
 
 
 def _named(session: Session, name: str) -> OrgUnit:
@@ -18,7 +19,7 @@ def _named(session: Session, name: str) -> OrgUnit:
 def test_standing_agency_is_labour_on_28_february_and_home_affairs_on_3_march(
     session: Session,
 ) -> None:
-    hierarchy.load_units(session=session, province="Hà Nội", tiers=3)
+    f.hanoi_units(session)
     city = hierarchy.get_unit(session, 3, "01")
     labour = hierarchy.standing_agency(session, city)
     assert labour is not None and labour.name.startswith("Sở Lao động")
