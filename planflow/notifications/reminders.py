@@ -163,9 +163,6 @@ def plan_reminders(
     for request in requests:
         for stage in _stages_due(request.deadline, today, settings):
             candidates[f"r{request.id}:{stage}"] = (stage, request)
-        if today > request.deadline and not request.overdue:
-            request.overdue = True
-            session.add(request)
     fresh = _insert_marks(session, sorted(candidates), now) if candidates else set()
 
     items: dict[int, list[Item]] = defaultdict(list)

@@ -17,6 +17,7 @@ from planflow.notifications import (
     plan_reminders,
 )
 from planflow.notifications.reminders import stage_dates
+from planflow.services.sweep import mark_overdue
 from planflow.states.errors import NotFound
 from tests import factories as f
 from tests.notifications.conftest import DEADLINE, assign, build_world, local
@@ -132,9 +133,11 @@ def test_escalation_goes_to_the_receiving_agency_listing_the_overdue_units(sessi
     assert [r.kind for r in _messages(session, unit_id=world.women.id)] == ["overdue"]
     assert _messages(session, unit_id=world.ward.id) == []
     assert result.by_kind == {"escalation": 1, "overdue": 1}
-    assert session.get(
-        ReportRequest, world.requests["Hội Liên hiệp Phụ nữ quận Hà Đông"].id
-    ).overdue
+    late = session.get(ReportRequest, world.requests["Hội Liên hiệp Phụ nữ quận Hà Đông"].id)
+    assert not late.overdue  # the flag is the sweep's alone (services.sweep.mark_overdue)
+    assert mark_overdue(session=session, today=date(2025, 6, 4)).newly_overdue == 1
+    session.refresh(late)
+    assert late.overdue
 
 
 def test_several_items_for_one_unit_make_one_digest_a_day(session, world):
