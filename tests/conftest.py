@@ -62,16 +62,20 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(_backends_line())
 
 
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist (``make test`` runs ``-n 2 --dist loadgroup``) a file's tests stay on
-    one worker (its module fixtures, the flow tests' Prefect harness are made once) and the
-    two tests that read the demo's run share one worker, so the demo runs once."""
-    if not config.pluginmanager.hasplugin("xdist"):
+    """Under pytest-xdist's ``--dist loadgroup`` (``make test``) a file's tests stay on one
+    worker (its module fixtures, the flow tests' Prefect harness are made once) and the two
+    tests that read the demo's run share one worker, so the demo runs once. The group goes in
+    the node id as xdist's own hook puts it there (which may run before this one)."""
+    if not getattr(config.option, "loadgroup", False) or not hasattr(config, "workerinput"):
         return
     for item in items:
-        if item.get_closest_marker("xdist_group") is None:
+        if item.get_closest_marker("xdist_group") is None and "@" not in item.nodeid:
             group = "demo" if "demo_run" in getattr(item, "fixturenames", ()) else item.nodeid
-            item.add_marker(pytest.mark.xdist_group(group.split("::")[0]))
+            group = group.split("::")[0]
+            item.add_marker(pytest.mark.xdist_group(group))
+            item._nodeid = f"{item.nodeid}@{group}"
 
 
 @pytest.fixture(autouse=True)
