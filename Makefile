@@ -17,13 +17,13 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check planflow tests benchmarks
 	$(VENV)/bin/mypy
 
-# two worker processes (pytest-xdist): a file's tests stay on one worker, the demo runs once;
-# TEST_WORKERS=0 runs everything in one process. The tests that start a real Prefect server
-# and its workers (-m server) run afterwards on their own, as their timings assume.
+# two worker processes (pytest-xdist), a file's tests on one worker; TEST_WORKERS=0 runs them in
+# one process. Then, in one process: the tests that read the demo's run (-m demo: the demo runs
+# once) and those that start a real Prefect server and its workers (-m server), as they assume.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	$(VENV)/bin/python -m pytest -q -m "not faults and not server" -n $(TEST_WORKERS) --dist loadgroup
-	$(VENV)/bin/python -m pytest -q -m "server and not faults"
+	$(VENV)/bin/python -m pytest -q -m "not faults and not server and not demo" -n $(TEST_WORKERS) --dist loadfile
+	$(VENV)/bin/python -m pytest -q -m "(server or demo) and not faults"
 
 # the fault suite (races, dropped connections, kills, hostile files): `.ci/run` runs it apart
 faults: $(STAMP)

@@ -62,22 +62,6 @@ def pytest_terminal_summary(terminalreporter: Any) -> None:
     terminalreporter.write_line(_backends_line())
 
 
-@pytest.hookimpl(tryfirst=True)
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Under pytest-xdist's ``--dist loadgroup`` (``make test``) a file's tests stay on one
-    worker (its module fixtures, the flow tests' Prefect harness are made once) and the two
-    tests that read the demo's run share one worker, so the demo runs once. The group goes in
-    the node id as xdist's own hook puts it there (which may run before this one)."""
-    if not getattr(config.option, "loadgroup", False) or not hasattr(config, "workerinput"):
-        return
-    for item in items:
-        if item.get_closest_marker("xdist_group") is None and "@" not in item.nodeid:
-            group = "demo" if "demo_run" in getattr(item, "fixturenames", ()) else item.nodeid
-            group = group.split("::")[0]
-            item.add_marker(pytest.mark.xdist_group(group))
-            item._nodeid = f"{item.nodeid}@{group}"
-
-
 @pytest.fixture(autouse=True)
 def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """Every test gets its own data folder and database URL, and fresh cached settings."""
@@ -353,7 +337,8 @@ class DemoRun:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     """The demo on the last configured backend (PostgreSQL in CI), once for every test that
-    reads it (tests/test_demo.py, tests/portal/test_message_links.py)."""
+    reads it (tests/test_demo.py, tests/portal/test_message_links.py: marked ``demo``, run by
+    ``make test`` in one process so the demo runs once)."""
     tmp = tmp_path_factory.mktemp("demo")
     engine, url, _ = make_engine(BACKENDS[-1], tmp)
     smtp_port, portal_port = free_port(), free_port()

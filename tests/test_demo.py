@@ -17,6 +17,7 @@ from tests.conftest import DemoRun
 
 # the demo takes minutes: once per run, on the last configured backend (PostgreSQL in CI)
 @pytest.mark.timeout(1800)
+@pytest.mark.demo
 def test_demo_twice_delivers_real_mail_once(demo_run: DemoRun) -> None:
     first, second = demo_run.first, demo_run.second
     assert len(demo_run.delivered_by_first) > 1000
