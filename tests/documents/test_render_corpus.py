@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+from pathlib import Path
 
 import pytest
 from sqlmodel import Session
@@ -68,6 +69,26 @@ def _invented(sentence: str, source: str, fields: set[str]) -> bool:
     return any(w not in _LAYOUT_WORDS | fields for w in re.findall(r"[^\W_]+", fold(sentence)))
 
 
+def render_and_check(
+    session: Session, text_or_path: str | Path, source_lines: list[str] | None = None
+) -> tuple[str, list[str]]:
+    """Import, save and render a plan to Markdown; the render and its sentences that are in
+    neither the source (``source_lines``, default: the text as read) nor the layout."""
+    lines = source_lines if source_lines is not None else read_source(text_or_path).lines
+    source = _key(" ".join(lines))
+    imported = import_plan(session=session, text_or_path=text_or_path)
+    assert imported.issuer is not None, (str(text_or_path)[:80], imported.unresolved)
+    p = imported.parsed
+    values = [p.number, p.place, p.year, imported.issuer.name, p.issuer]
+    if p.issued_on:
+        values += [p.issued_on.day, p.issued_on.month, f"{p.issued_on:%d %m %Y}"]
+    fields = set(re.findall(r"[^\W_]+", fold(" ".join(str(v) for v in values if v))))
+    plan = save_plan(session=session, imported=imported)
+    session.flush()
+    markdown = render_plan(session, plan_id=plan.id, fmt="md").decode("utf-8")
+    return markdown, [s for s in _sentences(markdown) if _invented(s, source, fields)]
+
+
 @pytest.fixture
 def provinces(session: Session) -> Session:
     for name in PROVINCES:
@@ -90,20 +111,9 @@ def test_every_corpus_plan_renders_without_inventing(provinces: Session) -> None
     rendered = 0
     invented: list[str] = []
     for name in files:
-        path = corpus_file(name)
-        source = _key(" ".join(read_source(path).lines))
-        imported = import_plan(session=provinces, text_or_path=path)
-        assert imported.issuer is not None, (name, imported.unresolved)
-        p = imported.parsed
-        values = [p.number, p.place, p.year, imported.issuer.name, p.issuer]
-        if p.issued_on:
-            values += [p.issued_on.day, p.issued_on.month, f"{p.issued_on:%d %m %Y}"]
-        fields = set(re.findall(r"[^\W_]+", fold(" ".join(str(v) for v in values if v))))
-        plan = save_plan(session=provinces, imported=imported)
-        provinces.flush()
-        markdown = render_plan(provinces, plan_id=plan.id, fmt="md").decode("utf-8")
+        _, found = render_and_check(provinces, corpus_file(name))
         rendered += 1
-        invented += [f"{name}: {s!r}" for s in _sentences(markdown) if _invented(s, source, fields)]
+        invented += [f"{name}: {s!r}" for s in found]
         provinces.rollback()
     assert rendered == len(files)
     assert invented == [], "\n".join(invented)

@@ -25,13 +25,12 @@ from sqlmodel import Session
 import planflow.samples
 from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.documents.reading.source import read_source
-from planflow.documents.vntext import fold
 from planflow.documents.writing.render import render_plan
 from planflow.documents.writing.render_model import as_written, lines_of
 from planflow.services.hierarchy import load_units
 from tests.documents import test_import_failures as made_up
 from tests.documents.conftest import DAKLAK_2023
-from tests.documents.test_render_corpus import _invented, _key, _sentences
+from tests.documents.test_render_corpus import _key, _sentences, render_and_check
 
 SAMPLES = Path(planflow.samples.__file__).parent
 SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
@@ -59,19 +58,10 @@ def _footnotes_last(lines: list[str]) -> list[str]:
 
 def _render(session: Session, text_or_path: str | Path) -> tuple[str, list[str]]:
     """The Markdown render of an imported plan, and the sentences in it the source lacks."""
-    source = _key(" ".join(_footnotes_last(read_source(text_or_path).lines)))
-    imported = import_plan(session=session, text_or_path=text_or_path)
-    assert imported.issuer is not None, imported.unresolved
-    p = imported.parsed
-    values = [p.number, p.place, p.year, imported.issuer.name, p.issuer]
-    if p.issued_on:
-        values += [p.issued_on.day, p.issued_on.month, f"{p.issued_on:%d %m %Y}"]
-    fields = set(re.findall(r"[^\W_]+", fold(" ".join(str(v) for v in values if v))))
-    plan = save_plan(session=session, imported=imported)
-    session.flush()
-    markdown = render_plan(session, plan_id=plan.id, fmt="md").decode("utf-8")
+    lines = _footnotes_last(read_source(text_or_path).lines)
+    markdown, invented = render_and_check(session, text_or_path, lines)
     assert len(_sentences(markdown)) > 10  # the check read a real render
-    return markdown, [s for s in _sentences(markdown) if _invented(s, source, fields)]
+    return markdown, invented
 
 
 def _check(session: Session, text_or_path: str | Path) -> list[str]:
