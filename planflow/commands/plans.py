@@ -75,14 +75,17 @@ def _summary(imported: ImportedPlan) -> None:
     from rich.console import Console
     from rich.table import Table
 
+    from planflow.states.machine import KIND_VI
+
     console = Console(highlight=False)
     if not console.is_terminal:  # piped or captured: keep long names on one line
         console.width = 200
     d = imported.to_dict()
     issuer = f"{d['issuer'] or '?'} ({d['issuer_code'] or 'chưa xác định'})"
     when = d["issued_on"] or "chưa có ngày"
+    kind = {"plan": "kế hoạch", "programme": "chương trình"}.get(d["kind"], d["kind"])
     console.print(
-        f"[bold]{d['number'] or 'chưa có số'}[/] {d['kind']} · {issuer} · {d['place']}, {when}"
+        f"[bold]{d['number'] or 'chưa có số'}[/] {kind} · {issuer} · {d['place']}, {when}"
     )
     console.print(f"{d['title']} ({d['year']})")
     if d["parent_plan"]:
@@ -98,7 +101,7 @@ def _summary(imported: ImportedPlan) -> None:
     table = Table("báo cáo", "hạn", "gửi", "mã", "từ", title="chế độ báo cáo")
     for line in d["deadlines"]:
         table.add_row(
-            line["report_kind"],
+            KIND_VI.get(line["report_kind"], line["report_kind"]),
             line["due_on"],
             line["to_unit"] or "?",
             line["to_unit_code"] or "-",
@@ -109,10 +112,19 @@ def _summary(imported: ImportedPlan) -> None:
     console.print(f"người ký: {signer['name'] or '?'}, {signer['title'] or '?'}")
     for item in d["unresolved"]:
         console.print(
-            f"[yellow]chưa xác định[/] {item['name']!r} ({item['where']}): {item['reason']}"
+            f"[yellow]chưa xác định[/] {item['name']!r} ({_where_vi(item['where'])}): "
+            f"{item['reason']}"
         )
     for warning in d["warnings"]:
         console.print(f"[yellow]lưu ý[/] {warning}")
+
+
+def _where_vi(where: str) -> str:
+    """Where the import JSON says a name stands ("issuer", "block 10", "deadline"), for an
+    officer."""
+    if where.startswith("block "):
+        return "khối " + where.split(" ", 1)[1]
+    return {"issuer": "cơ quan ban hành", "deadline": "chế độ báo cáo"}.get(where, where)
 
 
 def _mount_render() -> None:

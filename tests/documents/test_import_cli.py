@@ -65,11 +65,14 @@ def test_summary_names_the_plan_the_regime_and_what_is_unresolved(
 ) -> None:
     result = runner.invoke(cli.app, ["plan", "import", str(HANOI_2020)])
     assert result.exit_code == 0, result.output
-    assert "37/KH-UBND plan · UBND Thành phố (01) · Hà Nội, 2020-02-20" in result.output
+    assert "37/KH-UBND kế hoạch · UBND Thành phố (01) · Hà Nội, 2020-02-20" in result.output
     assert "mục 5 · khối 12" in result.output
     assert "2020-05-30" in result.output and "01-labour" in result.output
     assert "người ký: Ngô Văn Quý, PHÓ CHỦ TỊCH" in result.output
-    assert "chưa xác định 'các cơ quan liên quan' (block 10): a group, not a unit" in result.output
+    assert (
+        "chưa xác định 'các cơ quan liên quan' (khối 10): một nhóm, không phải một đơn vị"
+        in result.output
+    )
 
 
 def test_save_through_the_entry_point_then_refuse_the_same_plan(hanoi: Session) -> None:

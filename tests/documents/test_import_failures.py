@@ -100,7 +100,7 @@ def test_a_decision_without_the_plans_own_title_takes_its_subject_with_a_warning
     )
     assert plan.wrapper == "decision"
     assert plan.title.startswith("HÀNH ĐỘNG VÌ SỰ TIẾN BỘ CỦA PHỤ NỮ")
-    assert any(w.startswith("title:") for w in plan.warnings)
+    assert any(w.startswith("tên kế hoạch:") for w in plan.warnings)
 
 
 COMMA_HEADING = (

@@ -54,7 +54,7 @@ def test_daklak_plan_resolves_against_its_own_province(session: Session) -> None
     assert d["unresolved"] == [
         {
             "name": "Bộ Lao động - Thương binh và Xã hội",
-            "reason": "no unit of that name beside UBND Tỉnh Đắk Lắk",
+            "reason": "không có đơn vị nào tên như vậy bên cạnh UBND Tỉnh Đắk Lắk",
             "where": "deadline",
         }
     ]

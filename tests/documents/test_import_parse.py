@@ -407,4 +407,4 @@ II. NHIỆM VỤ
         "Công tác gia đình năm 2022",
     )
     assert [s.title for s in p.sections] == ["Truyền thông"]
-    assert p.blocks == [] and p.warnings == ["no part named TỔ CHỨC THỰC HIỆN: no assignments"]
+    assert p.blocks == [] and p.warnings == ["không có phần TỔ CHỨC THỰC HIỆN: không có phân công"]

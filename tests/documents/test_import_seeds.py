@@ -73,10 +73,14 @@ def test_hanoi_2020_resolves_every_block(hanoi: Session) -> None:
     assert not blocks["1"][0]["request"] and not blocks["12"][0]["request"]
     assert blocks["11"][0]["role"] == "coordinate" and blocks["1"][0]["role"] == "lead"
     assert d["unresolved"] == [
-        {"name": "các cơ quan liên quan", "reason": "a group, not a unit", "where": "block 10"},
+        {
+            "name": "các cơ quan liên quan",
+            "reason": "một nhóm, không phải một đơn vị",
+            "where": "block 10",
+        },
         {
             "name": "các đoàn thể chính trị Thành phố",
-            "reason": "a group, not a unit",
+            "reason": "một nhóm, không phải một đơn vị",
             "where": "block 11",
         },
     ]
@@ -117,8 +121,8 @@ def test_hanoi_2025_draft_resolves_every_block(hanoi: Session) -> None:
     assert codes(blocks["13"]) == ["01-fatherland_front", None]
     assert sorted(codes(blocks["14"])) == HANOI_DISTRICTS
     assert [(u["name"], u["reason"]) for u in d["unresolved"]] == [
-        ("Các Sở, ban, ngành khác", "a group, not a unit"),
-        ("các đoàn thể chính trị Thành phố", "a group, not a unit"),
+        ("Các Sở, ban, ngành khác", "một nhóm, không phải một đơn vị"),
+        ("các đoàn thể chính trị Thành phố", "một nhóm, không phải một đơn vị"),
     ]
     assert regime(imported) == [
         ("annual", "2025-11-30", "01-labour"),
@@ -163,7 +167,9 @@ def test_hadong_2024_resolves_against_the_district_and_the_city(hanoi: Session) 
         ("Trung tâm Văn hoá-Thông tin và TT", "block 6"),
         ("các đoàn thể quận", "block 9"),
     ]
-    assert d["unresolved"][0]["reason"].startswith("no unit of that name beside UBND Quận Hà Đông")
+    assert d["unresolved"][0]["reason"].startswith(
+        "không có đơn vị nào tên như vậy bên cạnh UBND Quận Hà Đông"
+    )
     # wards and divisions report to the district's division by 20/5 and 20/11; the division
     # reports to the district committee and to the city department by 25/5 and 25/11
     assert regime(imported) == [
@@ -190,7 +196,7 @@ def test_two_tier_hierarchy_leaves_the_district_groups_unresolved(session: Sessi
     assert by_block(imported)["3"][0]["unit_code"] == "01-home_affairs"
     reasons = {u["name"]: u["reason"] for u in d["unresolved"]}
     assert reasons["Ủy ban nhân dân các quận, huyện, thị xã"] == (
-        "no quận, huyện, thị xã committees under UBND Thành phố Hà Nội"
+        "không có Ủy ban nhân dân quận, huyện, thị xã nào trực thuộc UBND Thành phố Hà Nội"
     )
 
 
@@ -199,7 +205,7 @@ def test_hadong_cannot_be_placed_without_its_hierarchy(session: Session) -> None
     d = imported.to_dict()
     assert d["issuer_code"] is None
     assert d["unresolved"][0]["where"] == "issuer"
-    assert "not loaded" in d["unresolved"][0]["reason"]
+    assert "chưa nạp" in d["unresolved"][0]["reason"]
     assert all(a["unit_code"] is None for a in d["assignments"])
 
 
@@ -254,9 +260,9 @@ def test_district_names_resolve_nearest_first(hanoi: Session, name: str, code: s
 @pytest.mark.parametrize(
     ("name", "reason"),
     [
-        ("Trung tâm Văn hoá-Thông tin và TT", "no unit of that name beside"),
-        ("Bộ Lao động - Thương binh và Xã hội", "no unit of that name beside"),
-        ("UBND các cấp", "a group, not a unit"),
+        ("Trung tâm Văn hoá-Thông tin và TT", "không có đơn vị nào tên như vậy bên cạnh"),
+        ("Bộ Lao động - Thương binh và Xã hội", "không có đơn vị nào tên như vậy bên cạnh"),
+        ("UBND các cấp", "một nhóm, không phải một đơn vị"),
     ],
 )
 def test_unknown_names_are_reported_not_guessed(hanoi: Session, name: str, reason: str) -> None:

@@ -139,7 +139,7 @@ def test_a_header_without_its_issuer_line_takes_the_place_with_a_warning() -> No
     )
     plan, _ = _parse(text)
     assert plan.issuer == "UBND tỉnh Đắk Lắk"
-    assert any(w.startswith("issuer:") and "place line" in w for w in plan.warnings)
+    assert any(w.startswith("cơ quan ban hành:") and "dòng địa danh" in w for w in plan.warnings)
 
 
 def test_a_place_wrapped_inside_its_name() -> None:
@@ -193,7 +193,7 @@ def test_a_decision_without_the_plans_title_takes_its_subject_with_a_warning() -
     plan, _ = _parse(corpus_file("hoabinh_2013_qd733.txt"))
     assert plan.wrapper == "decision"
     assert plan.title.startswith("HÀNH ĐỘNG THỰC HIỆN CHIẾN LƯỢC PHÁT TRIỂN GIA ĐÌNH")
-    assert any(w.startswith("title:") for w in plan.warnings)
+    assert any(w.startswith("tên kế hoạch:") for w in plan.warnings)
 
 
 def test_the_year_never_comes_from_a_cited_document() -> None:
@@ -206,10 +206,10 @@ def test_the_year_never_comes_from_a_cited_document() -> None:
     )
     plan, _ = _parse(text)
     assert plan.year == 2016
-    assert any(w.startswith("year:") and "title" in w for w in plan.warnings)
+    assert any(w.startswith("năm:") and "theo giai đoạn ghi trong tên" in w for w in plan.warnings)
     untitled, _ = _parse(text.replace(" NĂM 2016", ""))
     assert untitled.year is None
-    assert any(w.startswith("year:") and "blank" in w for w in untitled.warnings)
+    assert any(w.startswith("năm:") and "để trống năm" in w for w in untitled.warnings)
 
 
 def test_lines_that_go_on_with_a_capital_are_rejoined() -> None:
@@ -237,10 +237,10 @@ def test_signature_misspellings_are_put_right_with_a_warning() -> None:
     plan, _ = _parse(_tail("TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỮ TỊCH"))
     assert plan.signature.title == "PHÓ CHỦ TỊCH"
     assert plan.signature.name == "Trần Văn Bình"  # the name in bold is read
-    assert "signature: 'PHÓ CHỮ TỊCH' read as 'PHÓ CHỦ TỊCH'" in plan.warnings
+    assert "chữ ký: 'PHÓ CHỮ TỊCH' được đọc là 'PHÓ CHỦ TỊCH'" in plan.warnings
     board, _ = _parse(_tail("TM. BAN CHỈ ĐẠO\nTHỦNG BAN"))
     assert board.signature.title == "TRƯỞNG BAN"
-    assert any("'THỦNG BAN' read as 'TRƯỞNG BAN'" in w for w in board.warnings)
+    assert any("'THỦNG BAN' được đọc là 'TRƯỞNG BAN'" in w for w in board.warnings)
 
 
 def test_a_signer_glued_to_the_title() -> None:
@@ -259,4 +259,4 @@ def test_a_board_as_issuer_is_named_and_left_unresolved_with_the_reason(hanoi: S
     assert data["issuer"] == "Ban Vì sự tiến bộ của phụ nữ thành phố Hà Nội"
     assert data["issuer_code"] is None
     (entry,) = [u for u in data["unresolved"] if u["where"] == "issuer"]
-    assert "board" in entry["reason"]
+    assert "ban không phải là đơn vị" in entry["reason"]

@@ -199,7 +199,8 @@ def find_issuer(
         if words and (area_type is None or ref.group("type").lower() == area_type):
             guess = squash(f"UBND {ref.group('type').lower()} {' '.join(words)}")
             return guess, (
-                f"issuer: the header names no area; {guess!r} taken from the document's references"
+                f"cơ quan ban hành: phần đầu không ghi địa bàn; lấy {guess!r} theo các văn bản "
+                "được dẫn"
             )
     committee_symbol = bool(symbol) and fold(symbol or "").endswith("ubnd")
     if place and (found or level or committee_symbol):
@@ -209,8 +210,10 @@ def find_issuer(
         elif area_type is None and fold(place) in _CENTRAL_CITIES:
             area_type = "thành phố"
         guess = squash(f"UBND {area_type or 'tỉnh'} {place}")
-        return guess, f"issuer: the header names no area; {guess!r} taken from the place line"
-    return found, ("issuer: the text does not say who issued it" if not found else None)
+        return guess, (
+            f"cơ quan ban hành: phần đầu không ghi địa bàn; lấy {guess!r} theo dòng địa danh"
+        )
+    return found, ("cơ quan ban hành: văn bản không ghi cơ quan ban hành" if not found else None)
 
 
 # the cities under the central government (thành phố trực thuộc trung ương): a committee of one

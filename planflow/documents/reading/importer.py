@@ -334,7 +334,7 @@ def import_plan(*, session: Session, text_or_path: str | Path, tiers: int = 3) -
         parsed=parsed, tiers=tiers, issuer=found.unit, shape=source.shape, raw=source.raw or []
     )
     resolver = Resolver(session, found.unit) if found.unit else None
-    why = f"the issuer is not resolved ({found.reason})"
+    why = f"chưa xác định được cơ quan ban hành ({found.reason})"
     if found.unit is None:
         imported.unresolved.append(Unresolved(parsed.issuer or "", found.reason or "", "issuer"))
 

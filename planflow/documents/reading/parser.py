@@ -158,7 +158,9 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     if not title and from_decision:
         title = from_decision[1]
         guessed.add("title")
-        warnings.append("title: the plan's own title is not in the text; taken from the decision")
+        warnings.append(
+            "tên kế hoạch: văn bản không ghi tên riêng của kế hoạch; lấy theo quyết định"
+        )
     if not symbol and kind_from_heading is None and not from_decision:
         guessed.add("kind")
     kind = header.kind_of(
@@ -169,9 +171,9 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
         year = header.year_in(title)
         guessed.add("year")
         warnings.append(
-            f"year: no date line; {year} taken from the title's period"
+            f"năm: không có dòng ngày tháng; lấy năm {year} theo giai đoạn ghi trong tên"
             if year
-            else "year: no date line and no period in the title; the year is left blank"
+            else "năm: không có dòng ngày tháng, tên không ghi giai đoạn; để trống năm"
         )
 
     parts = _split_parts(lines, parts_at, tail_at)
@@ -196,7 +198,7 @@ def parse_plan(lines: list[str], *, source: str = "<text>") -> ParsedPlan:
     warnings.extend(regime_warnings)
     warnings.extend(signature.corrections)
     if not any(p.role == "implementation" for p in parts):
-        warnings.append("no part named TỔ CHỨC THỰC HIỆN: no assignments")
+        warnings.append("không có phần TỔ CHỨC THỰC HIỆN: không có phân công")
     return ParsedPlan(
         source=source,
         number=number,

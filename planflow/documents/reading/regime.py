@@ -105,10 +105,10 @@ def _lines_in(
         kind = classify(clause)
         due, written = parse_date(match.group("date"), default_year=year)
         if due is None:
-            warnings.append(f"deadline without a usable date: {squash(match.group(0))!r}")
+            warnings.append(f"hạn báo cáo không đọc được ngày: {squash(match.group(0))!r}")
             continue
         if kind is None:
-            warnings.append(f"deadline of an unknown report kind: {squash(clause)!r} {due}")
+            warnings.append(f"hạn của loại báo cáo chưa biết: {squash(clause)!r} {due}")
             continue
         if kind == ReportKind.annual and not written and due.month < 6:
             due = due.replace(year=due.year + 1)  # "báo cáo năm trước ngày 15/01": next January

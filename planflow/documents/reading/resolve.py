@@ -24,7 +24,7 @@ from planflow.models.enums import Level, UnitKind
 from planflow.models.org import OrgUnit
 from planflow.services import hierarchy
 
-GROUP = "a group, not a unit"
+GROUP = "một nhóm, không phải một đơn vị"
 _COMMITTEE = re.compile(
     r"^(?:UBND|Ủy ban nhân dân|Uỷ ban nhân dân)\b\s*(?P<rest>.*)$", re.IGNORECASE
 )
@@ -51,7 +51,7 @@ def find_issuer(
 ) -> Lookup:
     """The committee that issued a plan: "UBND quận Hà Đông", or "UBND Thành phố" + place."""
     if not issuer:
-        return Lookup(reason="the text does not say who issued it")
+        return Lookup(reason="văn bản không ghi cơ quan ban hành")
     match = _COMMITTEE.match(squash(issuer))
     board = re.match(
         r"^(Ban\s+(?:Vì sự tiến bộ của phụ nữ|Chỉ đạo\b.*?))"
@@ -61,21 +61,21 @@ def find_issuer(
     )
     if board:
         return Lookup(
-            reason=f"a board ({board.group(1)}) issued it; boards are not units of the hierarchy: "
-            "file the plan under its committee"
+            reason=f"văn bản do {board.group(1)} ban hành; ban không phải là đơn vị của cây tổ "
+            "chức: hãy lưu kế hoạch dưới Ủy ban nhân dân cùng cấp"
         )
     if not match:
-        return Lookup(reason="only People's Committees (UBND) are known issuers")
+        return Lookup(reason="chỉ Ủy ban nhân dân (UBND) được nhận là cơ quan ban hành")
     area_type, area_name = _split_area(match.group("rest"))
     area_name = area_name or (place or "")
     if not area_name:
-        return Lookup(reason="the text names no area for the issuing committee")
+        return Lookup(reason="văn bản không ghi địa bàn của Ủy ban nhân dân ban hành")
     rows = session.exec(
         select(OrgUnit).where(OrgUnit.tiers == tiers, OrgUnit.kind == UnitKind.committee)
     ).all()
     if not rows:
         return Lookup(
-            reason=f"the {tiers}-tier hierarchy is not loaded "
+            reason=f"chưa nạp cây đơn vị {tiers} cấp "
             f"(planflow units load --province … --tiers {tiers})"
         )
     wanted = name_key(area_name)
@@ -89,11 +89,11 @@ def find_issuer(
         found = _narrow(session, found, hints) or found
     if not found:
         return Lookup(
-            reason=f"no committee named {issuer!r} ({area_name}) in the {tiers}-tier tree"
+            reason=f"không có Ủy ban nhân dân {issuer!r} ({area_name}) trong cây {tiers} cấp"
         )
     if len(found) > 1:
         names = ", ".join(f"{u.name} ({u.code})" for u in found[:5])
-        return Lookup(reason=f"ambiguous: {names}")
+        return Lookup(reason=f"chưa rõ là đơn vị nào: {names}")
     return Lookup(units=(found[0],))
 
 
@@ -186,7 +186,7 @@ class Resolver:
             for committee in self.chain:
                 if area_type is None or _type_matches(committee, area_type):
                     return Lookup(units=(committee,))
-            return Lookup(reason=f"no {area_type} committee above {self.issuer.label}")
+            return Lookup(reason=f"không có Ủy ban nhân dân {area_type} ở trên {self.issuer.label}")
         wanted = name_key(area_name)
         found = [
             u
@@ -198,8 +198,8 @@ class Resolver:
         if len(found) == 1:
             return Lookup(units=(found[0],))
         if found:
-            return Lookup(reason="ambiguous: " + ", ".join(u.name for u in found[:5]))
-        return Lookup(reason=f"no committee {name!r} in {self.chain[-1].name}")
+            return Lookup(reason="chưa rõ là đơn vị nào: " + ", ".join(u.name for u in found[:5]))
+        return Lookup(reason=f"không có Ủy ban nhân dân {name!r} trong {self.chain[-1].name}")
 
     def _committee_group(self, types_text: str) -> Lookup:
         """ "quận, huyện, thị xã" -> every child committee of the issuer of those types."""
@@ -209,7 +209,10 @@ class Resolver:
         below = [u for u in self.children[pk(self.issuer)] if u.kind == UnitKind.committee]
         found = [u for u in below if any(_type_matches(u, t) for t in wanted)]
         if not found:
-            return Lookup(reason=f"no {', '.join(wanted)} committees under {self.issuer.label}")
+            return Lookup(
+                reason=f"không có Ủy ban nhân dân {', '.join(wanted)} nào trực thuộc "
+                f"{self.issuer.label}"
+            )
         return Lookup(units=tuple(found))
 
     # -- agencies and mass organisations -----------------------------------------------------
@@ -220,7 +223,7 @@ class Resolver:
             return None
         agency = hierarchy.standing_agency(self.session, self.issuer)
         if agency is None:
-            return Lookup(reason="no standing agency is configured for the issuer")
+            return Lookup(reason="chưa cấu hình cơ quan thường trực của cơ quan ban hành")
         return Lookup(units=(agency,))
 
     def _body(self, name: str) -> Lookup:
@@ -238,9 +241,10 @@ class Resolver:
                 if len(found) == 1:
                     return Lookup(units=(found[0],))
                 if len(found) > 1:
-                    return Lookup(reason="ambiguous: " + ", ".join(u.name for u in found))
-        where = " or ".join(c.label for c in self.chain)
-        return Lookup(reason=f"no unit of that name beside {where}")
+                    names = ", ".join(u.name for u in found)
+                    return Lookup(reason=f"chưa rõ là đơn vị nào: {names}")
+        where = " hoặc ".join(c.label for c in self.chain)
+        return Lookup(reason=f"không có đơn vị nào tên như vậy bên cạnh {where}")
 
     def _unit_keys(self, unit: OrgUnit, loose: bool) -> set[str]:
         if unit.id not in self._keys:

@@ -105,7 +105,7 @@ def _spelled(line: str) -> tuple[str, str | None]:
         if canonical(line) == canonical(right):
             return line, None  # "UỶ" / "ỦY": where the tone mark sits is no misspelling
         if abs(len(key) - len(target)) <= 2 and _distance(key, target) <= 2:
-            return right, f"signature: {line!r} read as {right!r}"
+            return right, f"chữ ký: {line!r} được đọc là {right!r}"
     return line, None
 
 
