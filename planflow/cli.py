@@ -23,15 +23,15 @@ app.add_typer(db_app, name="db")
 
 @db_app.command("init")
 def db_init() -> None:
-    """Create or migrate the tables (idempotent) in PLANFLOW_DATABASE_URL (default: SQLite)."""
+    """Tạo hoặc nâng cấp các bảng trong PLANFLOW_DATABASE_URL (mặc định: SQLite)."""
     db_upgrade("head")
 
 
 @db_app.command("upgrade")
 def db_upgrade(
-    revision: str = typer.Argument("head", help="the migration to reach (default: the newest)"),
+    revision: str = typer.Argument("head", help="bản nâng cấp cần đạt (mặc định: mới nhất)"),
 ) -> None:
-    """Run the migrations up to REVISION on PLANFLOW_DATABASE_URL."""
+    """Chạy các bản nâng cấp cơ sở dữ liệu đến REVISION trên PLANFLOW_DATABASE_URL."""
     from planflow.config.db import get_engine, upgrade_schema
     from planflow.config.settings import get_settings
 
@@ -72,8 +72,8 @@ def db_revision(
 
 
 @app.command("states")
-def states(mermaid: bool = typer.Option(False, "--mermaid", help="print Mermaid diagrams")) -> None:
-    """Print the plan and report lifecycles, as tables or as Mermaid diagrams."""
+def states(mermaid: bool = typer.Option(False, "--mermaid", help="in sơ đồ Mermaid")) -> None:
+    """In vòng đời của kế hoạch và yêu cầu báo cáo, dạng bảng hoặc sơ đồ Mermaid."""
     from planflow.states.diagram import mermaid as draw
     from planflow.states.machine import ENTITY_VI, STATE_VI, TRIGGER_VI
     from planflow.states.tables import MOVES

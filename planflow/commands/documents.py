@@ -22,22 +22,24 @@ class CompiledKind(StrEnum):
 
 
 report_app = typer.Typer(
-    help="Reports as documents: compiled reports, Excel forms for units, filled forms back.",
+    help="Báo cáo: báo cáo tổng hợp, biểu mẫu Excel cho đơn vị, nhận biểu mẫu đã điền.",
     no_args_is_help=True,
 )
 
-FORMAT_HELP = "docx (Word, Decree 30 layout), html or md"
-OUT_HELP = "where to write the file (default: under the data directory)"
-FORCE_HELP = "overwrite the --out file if it exists (never the database)"
+FORMAT_HELP = "docx (Word, thể thức Nghị định 30), html hoặc md"
+OUT_HELP = "nơi ghi tệp (mặc định: trong thư mục dữ liệu)"
+FORCE_HELP = "ghi đè tệp --out nếu đã có (không bao giờ ghi đè cơ sở dữ liệu)"
 
 
 def plan_render(
-    plan_id: Annotated[int, typer.Argument(help="the plan's id (a sub-plan renders as a draft)")],
+    plan_id: Annotated[
+        int, typer.Argument(help="mã kế hoạch (kế hoạch cấp dưới xuất thành dự thảo)")
+    ],
     fmt: Annotated[Format, typer.Option("--format", help=FORMAT_HELP)] = Format.docx,
     out: Annotated[Path | None, typer.Option("--out", help=OUT_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
-    """Render a plan as an administrative document (Decree 30/2020/NĐ-CP layout)."""
+    """Xuất kế hoạch thành văn bản hành chính (thể thức theo Nghị định 30/2020/NĐ-CP)."""
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
@@ -52,16 +54,20 @@ def plan_render(
 
 @report_app.command("render")
 def report_render(
-    plan_id: Annotated[int, typer.Argument(help="the plan whose issuer compiled the report")],
-    kind: Annotated[CompiledKind, typer.Option("--kind", help="six_month or annual")] = (
+    plan_id: Annotated[
+        int, typer.Argument(help="kế hoạch mà cơ quan ban hành đã tổng hợp báo cáo")
+    ],
+    kind: Annotated[
+        CompiledKind, typer.Option("--kind", help="six_month (6 tháng) hoặc annual (năm)")
+    ] = (
         CompiledKind.six_month
     ),
-    period: Annotated[str, typer.Option("--period", help="2025-H1 (six_month) or 2025")] = "",
+    period: Annotated[str, typer.Option("--period", help="2025-H1 (6 tháng) hoặc 2025 (năm)")] = "",
     fmt: Annotated[Format, typer.Option("--format", help=FORMAT_HELP)] = Format.docx,
     out: Annotated[Path | None, typer.Option("--out", help=OUT_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
-    """Render a compiled report: who reported (on time, late, missing) and the indicators."""
+    """Xuất báo cáo tổng hợp: đơn vị đã báo cáo (đúng hạn, muộn, chưa gửi) và các chỉ tiêu."""
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
@@ -83,11 +89,11 @@ def report_render(
 
 @report_app.command("form")
 def report_form(
-    request_id: Annotated[int, typer.Argument(help="the report request the unit answers")],
+    request_id: Annotated[int, typer.Argument(help="yêu cầu báo cáo mà đơn vị trả lời")],
     out: Annotated[Path | None, typer.Option("--out", help=OUT_HELP)] = None,
     force: Annotated[bool, typer.Option("--force", help=FORCE_HELP)] = False,
 ) -> None:
-    """Write the Excel form a unit fills in for one report request."""
+    """Tạo biểu mẫu Excel để đơn vị điền cho một yêu cầu báo cáo."""
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
@@ -102,12 +108,12 @@ def report_form(
 
 @report_app.command("import")
 def report_import(
-    file: Annotated[Path, typer.Argument(help="a filled form (.xlsx) from `report form`")],
+    file: Annotated[Path, typer.Argument(help="biểu mẫu đã điền (.xlsx) lấy từ `report form`")],
     actor: Annotated[
-        str | None, typer.Option("--actor", help="who submits (default: the unit)")
+        str | None, typer.Option("--actor", help="người nộp (mặc định: đơn vị)")
     ] = None,
 ) -> None:
-    """Submit a filled Excel form; a refused form changes nothing and the error names the cell."""
+    """Nộp biểu mẫu Excel đã điền; biểu mẫu bị từ chối không thay đổi gì và lỗi nêu rõ ô."""
     from planflow.config.db import create_schema, get_engine, session_scope
     from planflow.documents.reading.excel_form import import_form
     from planflow.models import OrgUnit, ReportRequest

@@ -179,8 +179,9 @@ def deploy(
     pool: str = typer.Option("planflow", "--pool", help="tên work pool (loại process)"),
     db_limit: int = typer.Option(4, "--db-limit", help="số tác vụ nặng về CSDL chạy cùng lúc"),
 ) -> None:
-    """Đăng ký mọi deployment vào work pool (tạo nếu chưa có) để `prefect worker start
-    --pool planflow` chạy chúng, trên bao nhiêu máy cũng được."""
+    """Đăng ký mọi deployment vào work pool (tạo nếu chưa có) cho các worker chạy.
+
+    `prefect worker start --pool planflow` trên bao nhiêu máy cũng được."""
     if not os.environ.get("PREFECT_API_URL"):
         raise PlanflowError(
             "chưa đặt PREFECT_API_URL: chạy `prefect server start` rồi đặt "

@@ -9,8 +9,8 @@ from rich.console import Console
 from rich.table import Table
 
 
-def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> None:
-    """Plans and report requests by state, per plan tree."""
+def status(as_json: bool = typer.Option(False, "--json", help="in dạng JSON")) -> None:
+    """Số kế hoạch và yêu cầu báo cáo theo trạng thái, theo từng cây kế hoạch."""
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
@@ -51,7 +51,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="print JSON")) -> 
 
 
 def serve() -> None:
-    """Register every deployment with the Prefect server in PREFECT_API_URL and serve them."""
+    """Đăng ký mọi deployment với máy chủ Prefect ở PREFECT_API_URL và phục vụ chúng."""
     import os
 
     from planflow.flows.runtime import prefect_env_defaults
@@ -68,14 +68,14 @@ def serve() -> None:
 
 
 def demo(
-    seed: int = typer.Option(2025, help="seed of the simulated units' behaviour"),
+    seed: int = typer.Option(2025, help="hạt giống ngẫu nhiên cho hành vi mô phỏng của đơn vị"),
     year: int = typer.Option(
         2025, "--year", min=2025, max=2100,
-        help="2025: the year of the reorganisation (three tiers, then two); a later year: a plan "
-        "on two tiers from the start (the 2025 draft re-dated)",
+        help="2025: năm sắp xếp đơn vị (ba cấp, rồi hai cấp); năm sau đó: kế hoạch theo mô hình "
+        "hai cấp ngay từ đầu (dự thảo 2025 đổi năm)",
     ),
 ) -> None:
-    """Run the full cycle on the configured database (default: a local SQLite file)."""
+    """Chạy thử cả chu trình trên cơ sở dữ liệu đã cấu hình (mặc định: tệp SQLite cục bộ)."""
     if year == 2025:
         from planflow.demo import run_demo
 

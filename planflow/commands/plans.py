@@ -12,9 +12,12 @@ import typer
 if TYPE_CHECKING:
     from planflow.documents.reading.importer import ImportedPlan
 
-plan_app = typer.Typer(help="Plans (Kế hoạch, Chương trình) as documents.", no_args_is_help=True)
+plan_app = typer.Typer(
+    help="Kế hoạch, chương trình: nhập văn bản, ban hành, phân cấp, hủy, xuất văn bản.",
+    no_args_is_help=True,
+)
 
-TIERS_HELP = "3: province → district → ward (to 30/6/2025); 2: province → commune (since 1/7/2025)"
+TIERS_HELP = "3: tỉnh → huyện → xã (đến 30/6/2025); 2: tỉnh → xã (từ 1/7/2025)"
 
 
 def _tiers(value: int) -> int:
@@ -25,12 +28,14 @@ def _tiers(value: int) -> int:
 
 @plan_app.command("import")
 def import_(
-    file: Annotated[Path, typer.Argument(help="the plan as UTF-8 text (.txt) or Word (.docx)")],
-    as_json: bool = typer.Option(False, "--json", help="print the structure as JSON"),
-    save: bool = typer.Option(False, "--save", help="store it as a drafted plan"),
+    file: Annotated[
+        Path, typer.Argument(help="văn bản kế hoạch: .txt (UTF-8), .md, .docx hoặc .pdf")
+    ],
+    as_json: bool = typer.Option(False, "--json", help="in cấu trúc dạng JSON"),
+    save: bool = typer.Option(False, "--save", help="lưu thành kế hoạch dự thảo"),
     tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=_tiers),
 ) -> None:
-    """Read a plan's text and show its structure; with --save, store it as a drafted plan."""
+    """Đọc văn bản kế hoạch và hiện cấu trúc; với --save, lưu thành kế hoạch dự thảo."""
     from planflow.config.db import create_schema, get_engine, session_scope
     from planflow.documents.reading.importer import import_plan, save_plan
 
@@ -56,11 +61,11 @@ def import_(
 
 @plan_app.command("cancel")
 def cancel(
-    plan_id: Annotated[int, typer.Argument(help="the plan to cancel (its sub-plans follow)")],
-    reason: Annotated[str, typer.Option("--reason", help="why (sent to every unit concerned)")],
-    actor: Annotated[str, typer.Option("--actor", help="who cancels")] = "operator",
+    plan_id: Annotated[int, typer.Argument(help="kế hoạch cần hủy (kế hoạch cấp dưới hủy theo)")],
+    reason: Annotated[str, typer.Option("--reason", help="lý do (gửi đến mọi đơn vị liên quan)")],
+    actor: Annotated[str, typer.Option("--actor", help="người hủy")] = "operator",
 ) -> None:
-    """Cancel a plan, its sub-plans and their open report requests; each unit is told once."""
+    """Hủy kế hoạch, kế hoạch cấp dưới và yêu cầu còn mở; báo mỗi đơn vị một lần."""
     from planflow.config.db import create_schema, get_engine, session_scope
     from planflow.services.cancel import cancel_plan
 

@@ -9,7 +9,7 @@ from typing import Annotated
 import typer
 
 portal_app = typer.Typer(
-    help="The units' portal: serve it, give a unit a new link, end a unit's links.",
+    help="Cổng thông tin cho đơn vị: chạy cổng, cấp đường dẫn mới, thu hồi đường dẫn.",
     invoke_without_command=True,
 )
 
@@ -17,11 +17,11 @@ portal_app = typer.Typer(
 @portal_app.callback()
 def portal(
     ctx: typer.Context,
-    host: Annotated[str, typer.Option("--host", help="address to listen on")] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", help="port to listen on")] = 8080,
-    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="processes")] = 1,
+    host: Annotated[str, typer.Option("--host", help="địa chỉ lắng nghe")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="cổng lắng nghe")] = 8080,
+    workers: Annotated[int, typer.Option("--workers", min=1, max=32, help="số tiến trình")] = 1,
 ) -> None:
-    """Serve the portal (links in messages start from PLANFLOW_PUBLIC_URL)."""
+    """Chạy cổng thông tin cho đơn vị (đường dẫn gửi đi bắt đầu bằng PLANFLOW_PUBLIC_URL)."""
     if ctx.invoked_subcommand is not None:
         return
     import uvicorn
@@ -78,18 +78,18 @@ def _unit(session, code: str, tiers: int | None):
     return found[0]
 
 
-TIERS_HELP = "3 or 2, when the code exists in both trees"
+TIERS_HELP = "3 hoặc 2, khi mã có ở cả hai cây"
 
 
 @portal_app.command("link")
 def link(
-    unit_code: Annotated[str, typer.Argument(help="the unit's code (see `planflow units tree`)")],
+    unit_code: Annotated[str, typer.Argument(help="mã đơn vị (xem `planflow units tree`)")],
     expires: Annotated[
-        str | None, typer.Option("--expires", help="YYYY-MM-DD (default: PLANFLOW_LINK_DAYS)")
+        str | None, typer.Option("--expires", help="YYYY-MM-DD (mặc định: PLANFLOW_LINK_DAYS)")
     ] = None,
     tiers: Annotated[int | None, typer.Option("--tiers", help=TIERS_HELP)] = None,
 ) -> None:
-    """Print a new access link for a unit (its earlier links keep working)."""
+    """In một đường dẫn truy cập mới cho đơn vị (các đường dẫn cũ vẫn dùng được)."""
     from planflow.config.db import create_schema, session_scope
     from planflow.models.time import LOCAL_TZ, utcnow
     from planflow.notifications import links
@@ -117,10 +117,10 @@ def link(
 
 @portal_app.command("revoke")
 def revoke(
-    unit_code: Annotated[str, typer.Argument(help="the unit's code")],
+    unit_code: Annotated[str, typer.Argument(help="mã đơn vị")],
     tiers: Annotated[int | None, typer.Option("--tiers", help=TIERS_HELP)] = None,
 ) -> None:
-    """End every link of a unit, and the sessions opened with them."""
+    """Thu hồi mọi đường dẫn của một đơn vị và các phiên đã mở bằng chúng."""
     from planflow.config.db import create_schema, session_scope
     from planflow.notifications import links
 

@@ -15,11 +15,11 @@ if TYPE_CHECKING:
     from planflow.models import OrgUnit
 
 units_app = typer.Typer(
-    help="The administrative hierarchy: committees, agencies and mass organisations.",
+    help="Cây đơn vị hành chính: UBND, cơ quan chuyên môn, tổ chức đoàn thể.",
     no_args_is_help=True,
 )
 
-TIERS_HELP = "3: province → district → ward (to 30/6/2025); 2: province → commune (since 1/7/2025)"
+TIERS_HELP = "3: tỉnh → huyện → xã (đến 30/6/2025); 2: tỉnh → xã (từ 1/7/2025)"
 
 
 def _tiers(value: int | None) -> int | None:
@@ -39,13 +39,13 @@ def _console() -> Console:
 
 @units_app.command("load")
 def load(
-    province: str = typer.Option(..., "--province", help='name, GSO code or "all"'),
+    province: str = typer.Option(..., "--province", help='tên, mã thống kê hoặc "all" (mọi tỉnh)'),
     tiers: int = typer.Option(..., "--tiers", help=TIERS_HELP, callback=_tiers),
     demo_contacts: bool = typer.Option(
-        False, "--demo-contacts", help="give every unit a made-up e-mail, Zalo id and phone"
+        False, "--demo-contacts", help="gán cho mỗi đơn vị e-mail, Zalo và số điện thoại giả định"
     ),
 ) -> None:
-    """Load a province's (or all provinces') committees, agencies and mass organisations."""
+    """Nạp UBND, cơ quan chuyên môn và tổ chức đoàn thể của một tỉnh (hoặc mọi tỉnh)."""
     from planflow.config.db import create_schema, get_engine, session_scope
     from planflow.services.hierarchy import load_units, resolve_provinces
 
@@ -74,14 +74,18 @@ def load(
 
 @units_app.command("reorganise")
 def reorganise(
-    province: str = typer.Option(..., "--province", help='name, GSO code or "all"'),
-    on: str = typer.Option("2025-07-01", "--on", help="the day the change took effect"),
-    dry_run: bool = typer.Option(False, "--dry-run", help="print what would move, change nothing"),
+    province: str = typer.Option(..., "--province", help='tên, mã thống kê hoặc "all" (mọi tỉnh)'),
+    on: str = typer.Option("2025-07-01", "--on", help="ngày việc sắp xếp có hiệu lực"),
+    dry_run: bool = typer.Option(
+        False, "--dry-run", help="in những gì sẽ chuyển, không thay đổi gì"
+    ),
     cascade: bool = typer.Option(
-        True, "--cascade/--no-cascade", help="then cascade the transferred plans to the new units"
+        True,
+        "--cascade/--no-cascade",
+        help="sau đó phân cấp các kế hoạch đã chuyển xuống đơn vị mới",
     ),
 ) -> None:
-    """Carry a province's open plans and requests across the 1/7/2025 reorganisation."""
+    """Chuyển kế hoạch và yêu cầu còn mở của một tỉnh qua đợt sắp xếp đơn vị hành chính 1/7/2025."""
     from datetime import date
 
     from sqlmodel import Session
@@ -117,7 +121,7 @@ def reorganise(
 
 @units_app.command("provinces")
 def provinces(tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=_tiers)) -> None:
-    """List the provinces of a tier scheme's official list: code, name and codename."""
+    """Liệt kê các tỉnh theo danh mục chính thức của mô hình 3 hoặc 2 cấp: mã, tên, tên mã."""
     from planflow.config.hierarchy_data import divisions
     from planflow.services.hierarchy import list_provinces
 
@@ -133,11 +137,11 @@ def provinces(tiers: int = typer.Option(3, "--tiers", help=TIERS_HELP, callback=
 
 @units_app.command("tree")
 def tree(
-    code: str | None = typer.Argument(None, help="a unit code (01, 268, 01-labour) or province"),
+    code: str | None = typer.Argument(None, help="mã đơn vị (01, 268, 01-labour) hoặc tên tỉnh"),
     tiers: int | None = typer.Option(None, "--tiers", help=TIERS_HELP, callback=_tiers),
-    depth: int = typer.Option(1, "--depth", min=0, help="levels shown below each unit"),
+    depth: int = typer.Option(1, "--depth", min=0, help="số cấp hiện dưới mỗi đơn vị"),
 ) -> None:
-    """Show the loaded tree: every province's counts and first level, or one unit's subtree."""
+    """Hiện cây đơn vị đã nạp: số đơn vị và cấp đầu của mỗi tỉnh, hoặc cây con của một đơn vị."""
     from planflow.config.db import get_engine, session_scope
     from planflow.services import hierarchy
     from planflow.states.errors import NotFound
