@@ -14,9 +14,6 @@ import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT))  # the fake Zalo server lives with the tests
-
 import httpx
 from aiosmtpd.controller import Controller
 from pydantic import SecretStr
@@ -37,7 +34,10 @@ from planflow.notifications.channels import (
     ZaloTokens,
 )
 from planflow.notifications.outbox import Draft
-from tests.notifications.zalo_server import ZaloServer, ZaloState
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))  # the fake Zalo server lives with the tests
+from tests.notifications.zalo_server import ZaloServer, ZaloState  # noqa: E402
 
 NOW = datetime(2025, 5, 27, 10, tzinfo=LOCAL_TZ).astimezone(UTC)
 SUBJECT = "Nhắc hạn: Báo cáo kết quả thực hiện 6 tháng đầu năm 2025 (hạn 30/05/2025)"

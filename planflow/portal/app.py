@@ -498,6 +498,24 @@ def _groups(items: list[dict[str, Any]]) -> list[tuple[str, str, list[dict[str, 
     return [(key, title, groups[key]) for key, title in titles]
 
 
+def _sent(session: Session, row: ReportRequest) -> tuple[Report | None, list[IndicatorValue]]:
+    """The report a request's unit sent, if any, and its figures."""
+    report = session.execute(select(Report).where(Report.request_id == row.id)).scalar_one_or_none()
+    if report is None:
+        return None, []
+    values = session.execute(select(IndicatorValue).where(IndicatorValue.report_id == report.id))
+    return report, list(values.scalars())
+
+
+def _documents(session: Session, row: ReportRequest) -> list[UnitDocument]:
+    """The files a request's unit uploaded, oldest first."""
+    return list(
+        session.execute(
+            select(UnitDocument).where(UnitDocument.request_id == row.id).order_by(UnitDocument.id)
+        ).scalars()
+    )
+
+
 def _request_page(
     session: Session,
     caller: Caller,
@@ -512,26 +530,13 @@ def _request_page(
 ) -> HTMLResponse:
     item = _describe(session, [row])[0]
     catalogue = indicators(session)
-    report = session.execute(select(Report).where(Report.request_id == row.id)).scalar_one_or_none()
-    values = (
-        list(
-            session.execute(
-                select(IndicatorValue).where(IndicatorValue.report_id == report.id)
-            ).scalars()
-        )
-        if report is not None
-        else []
-    )
+    report, values = _sent(session, row)
     if typed is None:
         typed = forms.stored_values(values)
     if narrative is None:
         narrative = dict(report.narrative) if report is not None else {}
     rows, general = forms.rows(catalogue, typed, problems)
-    documents = list(
-        session.execute(
-            select(UnitDocument).where(UnitDocument.request_id == row.id).order_by(UnitDocument.id)
-        ).scalars()
-    )
+    documents = _documents(session, row)
     sent_rows = [r for r in rows if any(v for _, _, v in r.inputs)]
     return page(
         "request.html",
@@ -1062,22 +1067,9 @@ def _agency_request_page(
     reason_error: str | None = None,
 ) -> HTMLResponse:
     item = _describe(session, [row])[0]
-    report = session.execute(select(Report).where(Report.request_id == row.id)).scalar_one_or_none()
-    values = (
-        list(
-            session.execute(
-                select(IndicatorValue).where(IndicatorValue.report_id == report.id)
-            ).scalars()
-        )
-        if report is not None
-        else []
-    )
+    report, values = _sent(session, row)
     rows, _ = forms.rows(indicators(session), forms.stored_values(values))
-    documents = list(
-        session.execute(
-            select(UnitDocument).where(UnitDocument.request_id == row.id).order_by(UnitDocument.id)
-        ).scalars()
-    )
+    documents = _documents(session, row)
     return page(
         "agency_request.html",
         caller=caller,

@@ -159,6 +159,14 @@ class Inbox:
     def message_ids(self) -> list[str]:
         return [m["Message-ID"] for m in self.messages]
 
+    def to(self, address: str) -> list[EmailMessage]:
+        """The messages addressed to ``address``."""
+        return [
+            message_from_bytes(e.content, policy=policy.default)
+            for e in self.envelopes
+            if address in e.rcpt_tos
+        ]
+
 
 @pytest.fixture
 def smtp_server() -> Iterator[tuple[Controller, Inbox]]:

@@ -8,14 +8,12 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
 import time
 from collections.abc import Iterator
 from datetime import date
-from email import message_from_bytes, policy
 from pathlib import Path
 
 import pytest
@@ -29,6 +27,7 @@ from planflow.notifications import build_channels, dispatch_due
 from planflow.services.catalogue import load_indicators
 from planflow.services.plans import issue_plan
 from tests import factories as f
+from tests.notifications.conftest import Inbox, free_port
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
 CHROMIUM = next(
@@ -52,28 +51,6 @@ def _require_browser() -> None:
         if os.environ.get("CI"):
             pytest.fail("CI: Debian's chromium is missing (apt-get install -y chromium)")
         pytest.skip("no chromium: apt-get install chromium (never a downloaded browser)")
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-class Inbox:
-    def __init__(self) -> None:
-        self.envelopes: list = []
-
-    async def handle_DATA(self, server, session, envelope):
-        self.envelopes.append(envelope)
-        return "250 OK queued"
-
-    def to(self, address: str) -> list:
-        return [
-            message_from_bytes(e.content, policy=policy.default)
-            for e in self.envelopes
-            if address in e.rcpt_tos
-        ]
 
 
 def link_in(message) -> str:
