@@ -318,6 +318,8 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
     """LibreOffice renders the .docx and .html; the first pages are looked at as PNG
     (PLANFLOW_WRITE_DOCS=1 copies them to docs/)."""
     soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
+    if not (soffice and pdftoppm and shutil.which("pdftotext")) and os.environ.get("CI"):
+        pytest.fail("CI: LibreOffice or poppler-utils is missing (.ci/run installs them)")
     if not (soffice and pdftoppm and shutil.which("pdftotext")):
         pytest.skip(
             "needs LibreOffice (soffice) and poppler-utils (pdftoppm, pdftotext): "
