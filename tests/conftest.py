@@ -85,6 +85,7 @@ def _isolated_settings(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Itera
 
 _SQLITE_TEMPLATE: Path | None = None
 _FREE_SCHEMAS: list[str] = []  # migrated, empty PostgreSQL schemas of this process
+BIG = 20_000  # requests past which a used schema is dropped rather than emptied
 _ALL_SCHEMAS: set[str] = set()
 
 
@@ -140,7 +141,7 @@ def _drop_schema(schema: str) -> None:
 def _emptied(schema: str) -> bool:
     """Empty a used schema for the next test (DELETE and sequences restarted: far cheaper than
     TRUNCATE for a test's few rows); False when it is no longer as migrated (a test changed
-    its tables) or stays locked: then the caller drops it."""
+    its tables), holds a big tree or stays locked: then the caller drops it."""
     from planflow.config.db import head_revision
 
     tables = [t.name for t in SQLModel.metadata.sorted_tables]  # parents first
@@ -156,6 +157,13 @@ def _emptied(schema: str) -> bool:
                 return False
             version = conn.execute(text(f'SELECT version_num FROM "{schema}".alembic_version'))
             if version.scalars().all() != [head_revision()]:
+                return False
+            # a national tree (tens of thousands of rows) is far quicker dropped than deleted:
+            # DELETE checks every foreign key row by row
+            big = conn.execute(text(
+                f'SELECT count(*) FROM (SELECT 1 FROM "{schema}".report_request LIMIT {BIG})'
+            )).scalar_one()
+            if big >= BIG:
                 return False
             sequences = conn.execute(
                 text(
@@ -336,9 +344,9 @@ class DemoRun:
 
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
-    """The demo on the last configured backend (PostgreSQL in CI), once for every test that
-    reads it (tests/test_demo.py, tests/portal/test_message_links.py: marked ``demo``, run by
-    ``make test`` in one process so the demo runs once)."""
+    """The demo on the last configured backend (PostgreSQL in CI), once for the tests that read
+    it (marked ``demo``, all in tests/test_demo.py: ``make test`` gives a file to one worker,
+    so the demo runs once)."""
     tmp = tmp_path_factory.mktemp("demo")
     engine, url, _ = make_engine(BACKENDS[-1], tmp)
     smtp_port, portal_port = free_port(), free_port()

@@ -48,12 +48,13 @@ class Cluster:
     drafted: int  # a complete drafted plan, for the concurrent issue
     workers: dict[str, subprocess.Popen] = field(default_factory=dict)
 
-    def start_worker(self, name: str) -> subprocess.Popen:
-        proc = self.server.start(
-            [str(BIN / "prefect"), "worker", "start", "--pool", "planflow", "--name", name,
-             "--type", "process"],
-            log=self.tmp / f"{name}.log", env=self.env,
-        )
+    def start_worker(self, name: str, limit: int | None = None) -> subprocess.Popen:
+        """A ``prefect worker start`` process; ``limit`` caps the runs it executes at once."""
+        args = [str(BIN / "prefect"), "worker", "start", "--pool", "planflow", "--name", name,
+                "--type", "process"]
+        if limit is not None:
+            args += ["--limit", str(limit)]
+        proc = self.server.start(args, log=self.tmp / f"{name}.log", env=self.env)
         self.workers[name] = proc
         return proc
 
@@ -232,19 +233,25 @@ def test_a_worker_killed_mid_cascade_leaves_a_crashed_run_and_reconcile_finishes
     cluster: Cluster,
 ) -> None:
     roots = cluster.batches[2]
+    # Which worker takes which run is the workers' race; the test fixes it: the parent's worker
+    # runs one flow at a time (the parent), so every child goes to the victim, started after
+    # the parent was taken. Killing the victim then never kills the parent.
+    for name in list(cluster.workers):
+        stop(cluster.workers.pop(name))
+    cluster.start_worker("wp", limit=1)
     started = time.monotonic()
     run_id = cluster.run("cascade-many", {"plan_ids": roots, "plans_per_run": 4,
                                           "wait_minutes": 15})
-    # the victim is the worker that did not take the parent: the parent must see the loss
-    parent_worker = wait_for("a worker to take the parent run", lambda: next(
-        (n for n in cluster.workers if run_id in cluster.submitted_by(n)), None), timeout=120)
-    victim = next(n for n in cluster.workers if n != parent_worker)
+    wait_for("the parent's worker to take the parent run",
+             lambda: run_id in cluster.submitted_by("wp"), timeout=120)
+    victim = "wv"
+    cluster.start_worker(victim)
 
     def victim_running() -> set[str]:
         taken = cluster.submitted_by(victim)
         return {i for i in taken if cluster.server.state_of(i) == "RUNNING"} if taken else set()
 
-    doomed = wait_for("the other worker to run a child cascade", victim_running, timeout=300)
+    doomed = wait_for("the victim worker to run a child cascade", victim_running, timeout=300)
     worker = cluster.workers.pop(victim)
     os.kill(worker.pid, signal.SIGSTOP)  # frozen first: it starts no process while we look
     for pid in [*descendants(worker.pid), worker.pid]:
