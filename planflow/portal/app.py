@@ -70,7 +70,7 @@ from planflow.portal.security import (
     new_csrf,
     sign_session,
 )
-from planflow.services.catalogue import indicators
+from planflow.services.catalogue import held_indicators
 from planflow.services.reporting import acknowledge, return_report, submit_report
 from planflow.states import PlanflowError, ValidationFailed
 from planflow.states.machine import via_link
@@ -155,6 +155,7 @@ def templates() -> Environment:
         undefined=StrictUndefined,
         trim_blocks=True,
         lstrip_blocks=True,
+        auto_reload=False,  # shipped with the package: never changes under a running portal
     )
     env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
     env.filters["vn_time"] = lambda t: (
@@ -330,7 +331,11 @@ def portal_engine() -> Engine:
         configured.url,
         echo=configured.echo,
         hide_parameters=True,  # parameters carry personal data: never in logs or errors
-        pool_pre_ping=True,
+        # no ping at each checkout (a round trip per request): connections are renewed every
+        # 30 minutes, and one that died with its server fails one request, after which
+        # SQLAlchemy renews every connection of the pool
+        pool_pre_ping=False,
+        pool_recycle=1800,
         pool_size=POOL_SIZE,
         max_overflow=POOL_OVERFLOW,
     )
@@ -529,7 +534,7 @@ def _request_page(
     status: int = 200,
 ) -> HTMLResponse:
     item = _describe(session, [row])[0]
-    catalogue = indicators(session)
+    catalogue = held_indicators(session)
     report, values = _sent(session, row)
     if typed is None:
         typed = forms.stored_values(values)
@@ -673,6 +678,8 @@ def _routes(app: FastAPI) -> None:
                     figures=figures,
                     narrative=narrative,
                     actor=caller.actor,
+                    locked=row,  # read FOR UPDATE by own_request
+                    catalogue=held_indicators(session),
                 )
             session.commit()
         except ValidationFailed as exc:
@@ -1068,7 +1075,7 @@ def _agency_request_page(
 ) -> HTMLResponse:
     item = _describe(session, [row])[0]
     report, values = _sent(session, row)
-    rows, _ = forms.rows(indicators(session), forms.stored_values(values))
+    rows, _ = forms.rows(held_indicators(session), forms.stored_values(values))
     documents = _documents(session, row)
     return page(
         "agency_request.html",

@@ -8,12 +8,14 @@ answers 404, never 403, so an id outside one's reach looks like an id that does 
 from __future__ import annotations
 
 import hmac
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
+import anyio
+import anyio.to_thread
 from fastapi import Depends, Form, Request
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlmodel import Session, col
 
 from planflow.models import AccessLink, Assignment, OrgUnit, Plan, ReportRequest, State, UnitKind
@@ -37,10 +39,21 @@ def not_found() -> PortalDenied:
     return PortalDenied(404, "missing")
 
 
-def db(request: Request) -> Iterator[Session]:
-    """A session per request on the app's engine; handlers that change data commit."""
-    with Session(request.app.state.engine, expire_on_commit=False) as session:
+async def db(request: Request) -> AsyncIterator[Session]:
+    """A session per request on the app's engine; handlers that change data commit.
+
+    Opening a session does no I/O, nor does closing one whose work was committed: both run on
+    the event loop. A session still in a transaction (a page that only read, a refusal) is
+    closed, with its rollback, in a worker thread."""
+    session = Session(request.app.state.engine, expire_on_commit=False)
+    try:
         yield session
+    finally:
+        if session.in_transaction():
+            with anyio.CancelScope(shield=True):  # a client gone away still returns the connection
+                await anyio.to_thread.run_sync(session.close)
+        else:
+            session.close()
 
 
 DB = Annotated[Session, Depends(db)]
@@ -68,16 +81,25 @@ def link_state(link: AccessLink) -> str | None:
     return None
 
 
+# The statements every request runs, built once: SQLAlchemy then finds their compiled form
+# without rebuilding and re-keying them at each request.
+_LINK_AND_UNIT = (
+    select(AccessLink, OrgUnit)
+    .outerjoin(OrgUnit, col(OrgUnit.id) == col(AccessLink.unit_id))
+    .where(col(AccessLink.id) == bindparam("link_id"))
+)
+_REQUEST = select(ReportRequest).where(col(ReportRequest.id) == bindparam("request_id"))
+_REQUEST_LOCKED = _REQUEST.with_for_update().execution_options(populate_existing=True)
+
+
 def unit_caller(request: Request, session: DB) -> Caller:
-    """The unit behind the session cookie, while its link is live."""
+    """The unit behind the session cookie, while its link is live (revoked or expired: refused
+    at the next request)."""
     data = read_session(request.cookies.get(COOKIE))
     if data is None:
         raise PortalDenied(401, "no_session")
-    found = session.execute(  # one statement for the link and its unit: every request runs it
-        select(AccessLink, OrgUnit)
-        .outerjoin(OrgUnit, col(OrgUnit.id) == col(AccessLink.unit_id))
-        .where(col(AccessLink.id) == data.link_id)
-    ).first()
+    # one statement for the link and its unit, by primary key: every request runs it
+    found = session.execute(_LINK_AND_UNIT, {"link_id": data.link_id}).first()
     if found is None:
         raise PortalDenied(401, "no_session")
     link, unit = found
@@ -106,11 +128,16 @@ def own_request(
 ) -> ReportRequest:
     """One of the caller's own issued requests, else 404. A cancelled one (its plan withdrawn,
     or merged into a successor's) can still be read, not changed; one that moved to a successor
-    unit after a reorganisation answers, to its former unit, a page saying so."""
-    row = session.get(ReportRequest, request_id)
+    unit after a reorganisation answers, to its former unit, a page saying so.
+
+    A change (any other method) reads the row ``FOR UPDATE``: the service that changes it gets
+    it locked from here and does not read it again."""
+    reading = request.method in ("GET", "HEAD")
+    row = session.execute(
+        _REQUEST if reading else _REQUEST_LOCKED, {"request_id": request_id}
+    ).scalar_one_or_none()
     if row is None or row.status == State.drafted:
         raise not_found()
-    reading = request.method in ("GET", "HEAD")
     if row.unit_id != caller.unit.id:
         if reading and caller.unit.id in (row.origins or []):
             raise PortalDenied(200, "moved")

@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import time
+import weakref
 from functools import cache
 from importlib import resources
 
+from sqlalchemy.engine import Engine
 from sqlmodel import Session, col, select
 
 from planflow.models import Indicator, IndicatorKind
+from planflow.models.base import table_of
 
 
 @cache
@@ -48,6 +52,31 @@ def indicators(session: Session) -> dict[str, Indicator]:
     """The loaded catalogue by code, in catalogue order."""
     rows = session.exec(select(Indicator).order_by(col(Indicator.position))).all()
     return {row.code: row for row in rows}
+
+
+HELD_SECONDS = 60.0
+_held: weakref.WeakKeyDictionary[Engine, tuple[float, dict[str, Indicator]]]
+_held = weakref.WeakKeyDictionary()
+
+
+def held_indicators(session: Session) -> dict[str, Indicator]:
+    """``indicators`` for a long-running process (the portal), read from the database at most
+    once per ``HELD_SECONDS`` and database. Only ``load_indicators`` writes the catalogue (the
+    shipped list, at setup and on upgrades): what it changes reaches the process within that
+    time. The indicators are copies that belong to no session: read them, never add them."""
+    engine = session.get_bind().engine
+    now = time.monotonic()
+    held = _held.get(engine)
+    if held is not None and now - held[0] < HELD_SECONDS:
+        return held[1]
+    columns = [c.key for c in table_of(Indicator).columns]
+    found = {
+        code: Indicator(**{c: getattr(row, c) for c in columns})
+        for code, row in indicators(session).items()
+    }
+    if found:  # a catalogue not loaded yet is looked for again on the next call
+        _held[engine] = (now, found)
+    return found
 
 
 def target_for(indicator: Indicator, year: int) -> float | None:

@@ -247,9 +247,18 @@ def submit_report(
     unit_code: str | None = None,
     period: str | None = None,
     at: datetime | None = None,
+    locked: ReportRequest | None = None,
+    catalogue: Mapping[str, Indicator] | None = None,
 ) -> Report:
-    """Validate and record a unit's report for its request; refused input changes nothing."""
-    row = _locked_request(session, request_id)
+    """Validate and record a unit's report for its request; refused input changes nothing.
+
+    ``locked``: the request's row when the caller already read it ``FOR UPDATE`` in this
+    transaction (the portal's authorization does); ``catalogue``: the indicators when the
+    caller holds them (the portal keeps them per process). Both default to reading them here.
+    """
+    row = locked if locked is not None else _locked_request(session, request_id)
+    if row.id != request_id:
+        raise ValueError(f"locked row {row.id} is not request {request_id}")
     if row.status == State.cancelled:
         raise IllegalTransition(
             f"yêu cầu báo cáo {request_id} đã bị hủy cùng kế hoạch: không nhận báo cáo"
@@ -274,7 +283,9 @@ def submit_report(
                 f"'{period}' không khớp với kỳ báo cáo của yêu cầu '{row.period}'",
             )
         )
-    clean, figure_problems = validate_figures(figures, indicators(session))
+    clean, figure_problems = validate_figures(
+        figures, catalogue if catalogue is not None else indicators(session)
+    )
     problems.extend(figure_problems)
     if problems:
         raise ValidationFailed(
@@ -284,6 +295,7 @@ def submit_report(
     fire(session, row, "submit", actor=actor, at=at, values=submission_values(row, at),
          content_checked=True)
     report = session.exec(select(Report).where(Report.request_id == row.id)).first()
+    sent_before = report is not None
     if report is None:
         report = Report(
             request_id=row.id,
@@ -296,7 +308,8 @@ def submit_report(
     report.updated_at = utcnow()
     session.add(report)
     session.flush()
-    session.execute(delete(IndicatorValue).where(col(IndicatorValue.report_id) == report.id))
+    if sent_before:  # a new report has no figures to replace
+        session.execute(delete(IndicatorValue).where(col(IndicatorValue.report_id) == report.id))
     if clean:  # one executemany, no ORM objects: this runs once per portal submission
         session.execute(
             insert(table_of(IndicatorValue)),

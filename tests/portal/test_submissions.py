@@ -9,7 +9,7 @@ import zipfile
 
 import pytest
 from docx import Document
-from sqlalchemy import select
+from sqlalchemy import event, select
 from sqlmodel import Session
 
 from planflow.models import AccessLink, IndicatorValue, Report, ReportRequest, TransitionLog
@@ -246,3 +246,53 @@ def test_an_excel_form_of_another_request_is_refused(clients, world, engine, tmp
     response = _upload(clients["own"], world, "bieu-mau.xlsx", other, document=False)
     assert response.status_code == 422 and "biểu mẫu của yêu cầu khác" in response.text
     assert counts(engine) == before
+
+
+def test_a_submission_reads_its_request_once_locked_and_nothing_it_does_not_need(
+    clients, world, engine
+):
+    """What one submission costs the database: the session's link, the request read once
+    (FOR UPDATE on PostgreSQL, by the authorization itself), the state change and its audit
+    row, the report and its figures. No catalogue read (the portal holds it), and no DELETE of
+    figures for a report sent the first time."""
+    client = clients["own"]
+    path = f"/requests/{world.six_month.id}"
+    csrf = csrf_of(client, path)  # the form's page: from here the portal holds the catalogue
+    seen: list[str] = []
+
+    def record(conn, cursor, statement, parameters, context, executemany) -> None:
+        seen.append(" ".join(statement.split()))
+
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        response = client.post(
+            f"{path}/submit", data={"csrf": csrf, "f.HD-LD.female": "4", "f.HD-LD.male": "5"}
+        )
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    assert response.status_code == 303
+    reads = [s for s in seen if s.startswith("SELECT") and " FROM report_request " in f"{s} "]
+    assert len(reads) == 1, seen
+    if engine.dialect.name == "postgresql":
+        assert reads[0].endswith("FOR UPDATE"), reads
+    assert not [s for s in seen if re.search(r"FROM indicator\b(?!_)", s)], seen
+    assert not [s for s in seen if s.startswith("DELETE")], seen
+    assert len(seen) == 7, seen
+
+
+def test_every_request_gives_its_connection_back(clients, world, engine):
+    """A page that only read, a refused form and a recorded submission each end with no
+    connection of the pool held (the session is closed on the event loop only when its work
+    was committed, otherwise in a worker thread)."""
+    client = clients["own"]
+    path = f"/requests/{world.six_month.id}"
+    csrf = csrf_of(client, path)
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    refused = client.post(f"{path}/submit", data={"csrf": csrf, "f.HD-LD.female": "4"})
+    assert refused.status_code == 422
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]
+    sent = client.post(
+        f"{path}/submit", data={"csrf": csrf, "f.HD-LD.female": "4", "f.HD-LD.male": "5"}
+    )
+    assert sent.status_code == 303
+    assert engine.pool.checkedout() == 0  # type: ignore[attr-defined]

@@ -129,3 +129,32 @@ def test_returned_report_can_be_resubmitted_replacing_its_figures(
     codes = [v.indicator_code for v in session.exec(select(IndicatorValue)).scalars()]
     assert codes == ["HD-TT-NG"]
     assert session.scalar(select(func.count()).select_from(Report)) == 1
+
+
+def test_a_caller_that_holds_the_locked_row_and_the_catalogue_gets_the_same_rules(
+    session: Session, request_id: int
+) -> None:
+    """``locked`` and ``catalogue`` (the portal's) spare two reads, not a rule: bad figures are
+    still refused, another request's row is refused, and good figures are recorded."""
+    from planflow.services.catalogue import indicators
+
+    row = session.get(ReportRequest, request_id, with_for_update=True)
+    held = indicators(session)
+    before = _snapshot(session)
+    with pytest.raises(ValidationFailed, match="không bằng tổng số 8"):
+        submit_report(session=session, request_id=request_id, actor="ward", locked=row,
+                      catalogue=held, figures={"HD-TT-NG": {"male": 3, "female": 4, "total": 8}})
+    session.rollback()
+    assert _snapshot(session) == before
+    with pytest.raises(ValueError, match="is not request"):
+        submit_report(session=session, request_id=request_id + 1, actor="ward", locked=row,
+                      catalogue=held, figures={})
+    row = session.get(ReportRequest, request_id, with_for_update=True)
+    report = submit_report(session=session, request_id=request_id, actor="ward", locked=row,
+                           catalogue=held, figures={"HD-TT-NG": {"male": 3, "female": 4}})
+    session.commit()
+    assert session.get(ReportRequest, request_id).status == State.submitted
+    (value,) = session.exec(
+        select(IndicatorValue).where(IndicatorValue.report_id == report.id)  # type: ignore[arg-type]
+    ).scalars()
+    assert (value.male, value.female, value.total) == (3, 4, 7)
