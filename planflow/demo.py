@@ -32,7 +32,7 @@ from planflow.models import (
     UnitKind,
 )
 from planflow.models.base import pk
-from planflow.models.time import LOCAL_TZ
+from planflow.models.time import local_tz
 
 DEMO_NUMBER = "01/KH-UBND"  # the seed is a draft without a number: the demo assigns one
 DEMO_ISSUED_ON = date(2025, 1, 20)
@@ -41,7 +41,6 @@ PERIOD = "2025-H1"
 ANNUAL = "2025"
 REORGANISED_ON = date(2025, 7, 1)  # districts abolished, wards merged (Hà Nội: 526 → 126)
 COMMUNE_PLANS_ON = date(2025, 7, 15)  # the new communes issue their plans for the rest of 2025
-SWEEP_AT = datetime(2025, 5, 31, 8, 0, tzinfo=LOCAL_TZ)  # the morning after the city deadline
 ACTOR = "planflow demo"
 
 
@@ -99,7 +98,7 @@ KIND_VI = {"six_month": "6 tháng", "annual": "năm", "sub_plan": "kế hoạch"
 
 
 def local(day: date, hour: int = 9) -> datetime:
-    return datetime.combine(day, time(hour), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return datetime.combine(day, time(hour), tzinfo=local_tz()).astimezone(UTC)
 
 
 def city_plan(session: Session, log: DemoLog) -> Plan:
@@ -322,9 +321,9 @@ def send_clock() -> datetime:
     now = utcnow()
     if in_send_window(now):
         return now
-    local_now = now.astimezone(LOCAL_TZ)
+    local_now = now.astimezone(local_tz())
     day = local_now.date() + timedelta(days=1 if local_now.hour >= 7 else 0)
-    return datetime.combine(day, time(7, 0, 1), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return datetime.combine(day, time(7, 0, 1), tzinfo=local_tz()).astimezone(UTC)
 
 
 def run_demo(*, seed: int = 2025, console: Console | None = None) -> Path:
@@ -403,16 +402,17 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
     log.done.append(f"tổng hợp kỳ {PERIOD}: phường → quận, huyện → thành phố")
     with step(console, "Sắp xếp đơn vị hành chính 1/7/2025 và báo cáo năm"):
         reorganise_year(plan_id, seed, log)
-    with step(console, f"Rà soát ngày {SWEEP_AT:%d/%m/%Y} và gửi thông báo"):
-        sweep = daily_sweep_flow(now=SWEEP_AT, send=False)
+    sweep_at = datetime(2025, 5, 31, 8, 0, tzinfo=local_tz())  # the morning after the city deadline
+    with step(console, f"Rà soát ngày {sweep_at:%d/%m/%Y} và gửi thông báo"):
+        sweep = daily_sweep_flow(now=sweep_at, send=False)
         log.done.append(
-            f"rà soát lúc {SWEEP_AT:%H:%M %d/%m/%Y}: {num(sweep.overdue_total)} "
+            f"rà soát lúc {sweep_at:%H:%M %d/%m/%Y}: {num(sweep.overdue_total)} "
             f"yêu cầu quá hạn, {num(sweep.messages_queued)} thông báo nhắc xếp hàng"
         )
         clock = send_clock()
         sent = dispatch_outbox_flow(now=clock)
     log.done.append(
-        f"gửi thông báo lúc {clock.astimezone(LOCAL_TZ):%H:%M %d/%m/%Y}: đã gửi "
+        f"gửi thông báo lúc {clock.astimezone(local_tz()):%H:%M %d/%m/%Y}: đã gửi "
         f"{num(sent['sent'])}, thử lại sau {num(sent['retried'])}, "
         f"lỗi {num(sent['dead'])}"
     )

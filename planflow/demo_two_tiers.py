@@ -30,7 +30,7 @@ from planflow.demo import (
 )
 from planflow.models import Assignment, Plan, ReportKind, Role, State
 from planflow.models.base import pk
-from planflow.models.time import LOCAL_TZ
+from planflow.models.time import local_tz
 
 COMMUNES_LABEL = "Ủy ban nhân dân các xã, phường"
 
@@ -148,7 +148,7 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
         simulate_units(session, plan_id, seed, log, kind=ReportKind.six_month, period=period)
         session.commit()
     aggregate_period_flow(plan_id, ReportKind.six_month, period, actor="Sở Nội vụ")
-    sweep = daily_sweep_flow(now=datetime(year, 5, 31, 8, 0, tzinfo=LOCAL_TZ), send=False)
+    sweep = daily_sweep_flow(now=datetime(year, 5, 31, 8, 0, tzinfo=local_tz()), send=False)
     sent = dispatch_outbox_flow(now=send_clock())
     log.done.append(f"rà soát ngày 31/05/{year}: {num(sweep.overdue_total)} yêu cầu quá hạn, "
                     f"{num(sweep.messages_queued)} thông báo nhắc được xếp hàng; đã gửi "

@@ -40,9 +40,9 @@ def _now(value: str | None) -> datetime | None:
             f"thời điểm không hợp lệ: {value!r} (ví dụ 2025-05-31T08:00)", param_hint="--now"
         ) from None
     if moment.tzinfo is None:
-        from planflow.models.time import LOCAL_TZ
+        from planflow.models.time import local_tz
 
-        moment = moment.replace(tzinfo=LOCAL_TZ)
+        moment = moment.replace(tzinfo=local_tz())
     return moment
 
 

@@ -91,7 +91,7 @@ def link(
 ) -> None:
     """In một đường dẫn truy cập mới cho đơn vị (các đường dẫn cũ vẫn dùng được)."""
     from planflow.config.db import create_schema, session_scope
-    from planflow.models.time import LOCAL_TZ, utcnow
+    from planflow.models.time import local_tz, utcnow
     from planflow.notifications import links
     from planflow.states import ValidationFailed
 
@@ -103,14 +103,14 @@ def link(
             raise ValidationFailed(
                 f"--expires: {expires!r} không phải ngày dạng YYYY-MM-DD"
             ) from None
-        until = datetime.combine(day, time.max, tzinfo=LOCAL_TZ)
+        until = datetime.combine(day, time.max, tzinfo=local_tz())
         if until <= utcnow():
             raise ValidationFailed(f"--expires: ngày {expires} đã qua")
     create_schema()
     with session_scope() as session:
         unit = _unit(session, unit_code, tiers)
         row, token = links.mint(session, unit.id, expires_at=until)
-        label, ends = unit.label, row.expires_at.astimezone(LOCAL_TZ)
+        label, ends = unit.label, row.expires_at.astimezone(local_tz())
     typer.echo(f"{label}: đường dẫn dùng được đến {ends:%d/%m/%Y %H:%M}")
     typer.echo(links.portal_url(token))
 

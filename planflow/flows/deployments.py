@@ -7,6 +7,7 @@ import contextlib
 from dataclasses import dataclass
 from typing import Any, cast
 
+from planflow.config.settings import get_settings
 from planflow.flows.plans import (
     cancel_plan_flow,
     cascade_many_flow,
@@ -23,7 +24,6 @@ from planflow.flows.reports import (
 from planflow.flows.runtime import DB_LIMIT
 from planflow.flows.sweep import daily_sweep_flow, dispatch_outbox_flow, retry_dead_flow
 
-TIMEZONE = "Asia/Ho_Chi_Minh"
 DAILY_SWEEP_CRON = "30 7 * * *"  # 07:30 local, after the 07:00 start of the send window
 RECONCILE_CRON = "0 * * * *"  # hourly: the tree fills level by level without an operator
 # every 5 minutes inside the send window, so a message held back by a dropped connection or
@@ -87,7 +87,7 @@ def deployments(*, for_workers: bool = False) -> list:
     return [
         s.flow.to_deployment(
             name=s.name, description=s.description, entrypoint_type=kind,
-            schedules=[Cron(s.cron, timezone=TIMEZONE)] if s.cron else None,
+            schedules=[Cron(s.cron, timezone=get_settings().timezone)] if s.cron else None,
             tags=["planflow", "scheduled"] if s.cron else ["planflow"], **extra,
         )
         for s in SPECS

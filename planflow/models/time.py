@@ -1,11 +1,25 @@
-"""Timestamps: timezone-aware UTC in Python and in every database; shown in Asia/Ho_Chi_Minh."""
+"""Timestamps: timezone-aware UTC in Python and in every database; shown in the local zone.
+
+The local zone is ``Settings.timezone`` (Asia/Ho_Chi_Minh unless set): its one source.
+"""
 
 from __future__ import annotations
 
 from datetime import UTC, date, datetime, time
+from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-LOCAL_TZ = ZoneInfo("Asia/Ho_Chi_Minh")
+from planflow.config.settings import get_settings
+
+
+@lru_cache(maxsize=4)
+def _zone(name: str) -> ZoneInfo:
+    return ZoneInfo(name)
+
+
+def local_tz() -> ZoneInfo:
+    """The configured local time zone (``PLANFLOW_TIMEZONE``, Asia/Ho_Chi_Minh by default)."""
+    return _zone(get_settings().timezone)
 
 
 def utcnow() -> datetime:
@@ -21,10 +35,17 @@ def as_utc(moment: datetime) -> datetime:
 
 
 def local_date(moment: datetime) -> date:
-    """The calendar date in Asia/Ho_Chi_Minh of a moment."""
-    return as_utc(moment).astimezone(LOCAL_TZ).date()
+    """The calendar date of a moment in the local time zone."""
+    return as_utc(moment).astimezone(local_tz()).date()
 
 
 def end_of_local_day(day: date) -> datetime:
     """The last instant of a local calendar day, in UTC: a deadline's cut-off."""
-    return datetime.combine(day, time(23, 59, 59, 999999), tzinfo=LOCAL_TZ).astimezone(UTC)
+    return datetime.combine(day, time(23, 59, 59, 999999), tzinfo=local_tz()).astimezone(UTC)
+
+
+def __getattr__(name: str) -> ZoneInfo:
+    # planflow/portal still imports LOCAL_TZ: it resolves to the configured zone when read
+    if name == "LOCAL_TZ":
+        return local_tz()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -24,7 +24,7 @@ from sqlalchemy.engine import Engine
 from planflow.errors import is_connection_error
 from planflow.models.base import table_of
 from planflow.models.outbox import OutboxMessage, OutboxStatus
-from planflow.models.time import LOCAL_TZ, as_utc, utcnow
+from planflow.models.time import as_utc, local_tz, utcnow
 from planflow.notifications.channels.base import Channel, Outgoing
 from planflow.notifications.errors import PermanentSendError, SendError, get_logger, scrub
 
@@ -55,7 +55,7 @@ class DispatchResult:
 
 def in_send_window(moment: datetime) -> bool:
     """Whether ``moment`` falls inside 07:00 to 20:00 local time."""
-    local = as_utc(moment).astimezone(LOCAL_TZ).time()
+    local = as_utc(moment).astimezone(local_tz()).time()
     return SEND_WINDOW[0] <= local < SEND_WINDOW[1]
 
 

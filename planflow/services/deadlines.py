@@ -9,12 +9,11 @@ from datetime import date, datetime, timedelta
 from functools import lru_cache
 from importlib.resources import files
 from typing import Literal, get_args
-from zoneinfo import ZoneInfo
 
 import holidays
 
 from planflow.config.settings import DeadlinePolicy, get_settings
-from planflow.models.time import as_utc, utcnow
+from planflow.models.time import local_date, utcnow
 
 OverrideKind = Literal["day_off", "working_day"]
 ONE_DAY = timedelta(days=1)
@@ -145,5 +144,4 @@ def derive_deadline(
 
 def today_local(now: datetime | None = None) -> date:
     """The calendar date of ``now`` (default: this instant) in the configured time zone."""
-    moment = utcnow() if now is None else as_utc(now)  # a naive ``now`` is taken as UTC
-    return moment.astimezone(ZoneInfo(get_settings().timezone)).date()
+    return local_date(utcnow() if now is None else now)  # a naive ``now`` is taken as UTC

@@ -24,7 +24,7 @@ from planflow.models import (
     State,
     UnitKind,
 )
-from planflow.models.time import LOCAL_TZ
+from planflow.models.time import local_tz
 from tests import factories as f
 from tests.notifications.zalo_server import ZaloServer, ZaloState
 
@@ -34,7 +34,7 @@ DEADLINE = date(2025, 5, 30)  # a Friday with no holiday near it
 
 def local(y: int, m: int, d: int, hh: int = 10, mm: int = 0) -> datetime:
     """A local Hà Nội wall-clock time as aware UTC."""
-    return datetime(y, m, d, hh, mm, tzinfo=LOCAL_TZ).astimezone(UTC)
+    return datetime(y, m, d, hh, mm, tzinfo=local_tz()).astimezone(UTC)
 
 
 @dataclass

@@ -19,7 +19,7 @@ from sqlmodel import Session
 
 from planflow.config.settings import get_settings
 from planflow.models import OutboxMessage
-from planflow.models.time import LOCAL_TZ
+from planflow.models.time import local_tz
 from planflow.notifications import notify_report_requested
 from planflow.notifications.reminders import plan_reminders, stage_dates
 from planflow.portal import create_app
@@ -89,7 +89,7 @@ def test_links_of_the_kinds_the_demo_does_not_send_open_a_page(engine, world, mo
         notify_report_requested(session, request_id=world.six_month.id, channels=["email"])
         # the first reminder stage of the sibling ward's only open request: a 'reminder'
         first = stage_dates(world.sibling_request.deadline, get_settings())[0][1]
-        noon = datetime.combine(first, datetime.min.time().replace(hour=12), tzinfo=LOCAL_TZ)
+        noon = datetime.combine(first, datetime.min.time().replace(hour=12), tzinfo=local_tz())
         plan_reminders(session=session, now=noon, channels=["email"])
         session.commit()
         cancel_plan(
