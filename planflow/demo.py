@@ -32,7 +32,8 @@ from planflow.models import (
     UnitKind,
 )
 from planflow.models.base import pk
-from planflow.models.time import local_tz
+from planflow.models.time import local_tz, utcnow
+from planflow.notifications.dispatcher import next_send_moment
 
 DEMO_NUMBER = "01/KH-UBND"  # the seed is a draft without a number: the demo assigns one
 DEMO_ISSUED_ON = date(2025, 1, 20)
@@ -312,20 +313,6 @@ def reorganise_year(plan_id: int, seed: int, log: DemoLog) -> None:
     aggregate_period_flow(plan_id, ReportKind.annual, ANNUAL, actor="Sở Nội vụ")
 
 
-def send_clock() -> datetime:
-    """When the demo sends: now, or the next 07:00 in Hà Nội if now is outside the send window
-    (so the demo delivers whatever the hour, as the 07:30 daily run would)."""
-    from planflow.models.time import utcnow
-    from planflow.notifications.dispatcher import in_send_window
-
-    now = utcnow()
-    if in_send_window(now):
-        return now
-    local_now = now.astimezone(local_tz())
-    day = local_now.date() + timedelta(days=1 if local_now.hour >= 7 else 0)
-    return datetime.combine(day, time(7, 0, 1), tzinfo=local_tz()).astimezone(UTC)
-
-
 def run_demo(*, seed: int = 2025, console: Console | None = None) -> Path:
     """Run the whole cycle; returns the path of the compiled report it wrote."""
     from planflow.flows.runtime import local_mode
@@ -409,7 +396,7 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
             f"rà soát lúc {sweep_at:%H:%M %d/%m/%Y}: {num(sweep.overdue_total)} "
             f"yêu cầu quá hạn, {num(sweep.messages_queued)} thông báo nhắc xếp hàng"
         )
-        clock = send_clock()
+        clock = next_send_moment(utcnow())
         sent = dispatch_outbox_flow(now=clock)
     log.done.append(
         f"gửi thông báo lúc {clock.astimezone(local_tz()):%H:%M %d/%m/%Y}: đã gửi "

@@ -24,13 +24,13 @@ from planflow.demo import (
     issue_sub_plans,
     num,
     print_period,
-    send_clock,
     simulate_units,
     write_compiled_report,
 )
 from planflow.models import Assignment, Plan, ReportKind, Role, State
 from planflow.models.base import pk
-from planflow.models.time import local_tz
+from planflow.models.time import local_tz, utcnow
+from planflow.notifications.dispatcher import next_send_moment
 
 COMMUNES_LABEL = "Ủy ban nhân dân các xã, phường"
 
@@ -149,7 +149,7 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
         session.commit()
     aggregate_period_flow(plan_id, ReportKind.six_month, period, actor="Sở Nội vụ")
     sweep = daily_sweep_flow(now=datetime(year, 5, 31, 8, 0, tzinfo=local_tz()), send=False)
-    sent = dispatch_outbox_flow(now=send_clock())
+    sent = dispatch_outbox_flow(now=next_send_moment(utcnow()))
     log.done.append(f"rà soát ngày 31/05/{year}: {num(sweep.overdue_total)} yêu cầu quá hạn, "
                     f"{num(sweep.messages_queued)} thông báo nhắc được xếp hàng; đã gửi "
                     f"{num(sent['sent'])} thông báo")

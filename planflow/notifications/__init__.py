@@ -5,7 +5,12 @@ Services and flows call the hooks (``notify_plan_issued``, ``notify_returned`` â
 """
 
 from planflow.notifications.channels import Channel, Outgoing, build_channels
-from planflow.notifications.dispatcher import DispatchResult, dispatch_due, in_send_window
+from planflow.notifications.dispatcher import (
+    DispatchResult,
+    dispatch_due,
+    in_send_window,
+    next_send_moment,
+)
 from planflow.notifications.errors import (
     ChannelConfigError,
     PermanentSendError,
@@ -44,6 +49,7 @@ __all__ = [
     "enqueue",
     "in_send_window",
     "make_key",
+    "next_send_moment",
     "normalise_phone",
     "notify_plan_issued",
     "notify_report_requested",

@@ -59,6 +59,17 @@ def in_send_window(moment: datetime) -> bool:
     return SEND_WINDOW[0] <= local < SEND_WINDOW[1]
 
 
+def next_send_moment(now: datetime) -> datetime:
+    """``now`` when it falls inside the send window, else the window's next opening (07:00
+    local, a second past): when the 07:30 daily run would deliver what is queued now."""
+    if in_send_window(now):
+        return now
+    local_now = as_utc(now).astimezone(local_tz())
+    day = local_now.date() + timedelta(days=1 if local_now.time() >= SEND_WINDOW[1] else 0)
+    opening = datetime.combine(day, SEND_WINDOW[0], tzinfo=local_tz()) + timedelta(seconds=1)
+    return as_utc(opening)
+
+
 def backoff_delay(
     attempts: int, *, base: timedelta, cap: timedelta, rng: Callable[[], float] = random.random
 ) -> timedelta:

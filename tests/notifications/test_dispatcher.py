@@ -17,7 +17,7 @@ from planflow.notifications import (
     enqueue,
     retry_dead,
 )
-from planflow.notifications.dispatcher import backoff_delay
+from planflow.notifications.dispatcher import backoff_delay, in_send_window, next_send_moment
 from planflow.notifications.errors import register_secret
 from tests.notifications.conftest import SECRET, FakeChannel, drafts, local
 
@@ -177,3 +177,18 @@ def test_two_dispatchers_at_once_never_send_a_row_twice(engine, world):
     keys = [m.key for m in channel.sent]
     assert len(keys) == len(set(keys)) == 40
     assert all(r.status == OutboxStatus.sent and r.attempts == 1 for r in _rows(engine))
+
+
+@pytest.mark.parametrize(
+    ("at", "expected"),
+    [
+        ((2025, 5, 20, 10, 15), (2025, 5, 20, 10, 15)),  # inside the window: now
+        ((2025, 5, 20, 5, 30), (2025, 5, 20, 7, 0)),  # before it: this morning's opening
+        ((2025, 5, 20, 20, 0), (2025, 5, 21, 7, 0)),  # at or after 20:00: tomorrow's
+        ((2025, 12, 31, 23, 59), (2026, 1, 1, 7, 0)),
+    ],
+)
+def test_next_send_moment_is_now_inside_the_window_or_its_next_opening(at, expected):
+    moment = next_send_moment(local(*at))
+    assert in_send_window(moment)
+    assert moment.replace(second=0) == local(*expected)

@@ -23,7 +23,7 @@ from sqlmodel import Session
 
 from planflow.config.settings import get_settings
 from planflow.models import Assignment, Level, PlanDeadline, ReportKind, UnitKind
-from planflow.notifications import build_channels, dispatch_due
+from planflow.notifications import build_channels, dispatch_due, next_send_moment
 from planflow.services.catalogue import load_indicators
 from planflow.services.plans import issue_plan
 from tests import factories as f
@@ -106,7 +106,9 @@ def _send(engine: Engine) -> None:
     from planflow.models.time import utcnow
 
     result = dispatch_due(
-        engine=engine, channels=build_channels(get_settings(), engine=engine), now=utcnow()
+        engine=engine,
+        channels=build_channels(get_settings(), engine=engine),
+        now=next_send_moment(utcnow()),  # the window is 07:00-20:00 in Hà Nội, whatever the hour
     )
     assert result.dead == 0
 
