@@ -16,6 +16,7 @@ from planflow.flows.plans import (
     reconcile_flow,
 )
 from planflow.flows.reports import (
+    aggregate_many_flow,
     aggregate_period_flow,
     record_acknowledgement_flow,
     record_submission_flow,
@@ -60,6 +61,8 @@ SPECS = (
     Spec(return_report_flow, "tra-lai-bao-cao", "Trả lại báo cáo để đơn vị sửa, nêu lý do"),
     Spec(aggregate_period_flow, "tong-hop-ky-bao-cao",
          "Tổng hợp một kỳ báo cáo từ dưới lên: tình hình nộp và số liệu so với chỉ tiêu"),
+    Spec(aggregate_many_flow, "tong-hop-nhieu-ke-hoach",
+         "Tổng hợp một kỳ báo cáo của nhiều kế hoạch (ví dụ 63 tỉnh), mỗi cấp cùng một lúc"),
     Spec(dispatch_outbox_flow, "gui-thong-bao",
          "Gửi các thông báo đến hạn gửi, 5 phút một lần trong giờ gửi (7:00–20:00)",
          DISPATCH_CRON),

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from prefect import flow
 from prefect.artifacts import create_table_artifact
@@ -135,7 +135,23 @@ def aggregate_subtree(
             session=session, plan_id=plan_id, kind=kind, period=period, actor=actor,
             only_top=only_top,
         )
-        return [n.__dict__ | {"rate": n.rate} for n in result.nodes], result.aggregated
+        return _nodes(result), result.aggregated
+
+
+@db_task
+def aggregate_trees(
+    plan_ids: list[int], kind: ReportKind, period: str, actor: str
+) -> tuple[list[dict[str, Any]], int]:
+    """Several plans' trees in one transaction, each level across all of them at once."""
+    with db_slot(), unit_of_work() as session:
+        result = aggregation.aggregate_many(
+            session=session, plan_ids=plan_ids, kind=kind, period=period, actor=actor
+        )
+        return _nodes(result), result.aggregated
+
+
+def _nodes(result: aggregation.AggregationResult) -> list[dict[str, Any]]:
+    return [n.__dict__ | {"rate": n.rate} for n in result.nodes]
 
 
 def aggregate_run_name() -> str:
@@ -175,6 +191,75 @@ def aggregate_period_flow(
         aggregated_requests=aggregated, figures_met=status.count("met"),
         figures_not_met=status.count("not met"),
         figures_not_assessable=status.count("cannot be assessed"),
+    )
+
+
+class AggregateManySummary(BaseModel):
+    plan_ids: list[int]
+    kind: ReportKind
+    period: str
+    tasks: int
+    compiled_units: int
+    aggregated_requests: int
+
+
+def aggregate_many_run_name() -> str:
+    plan_ids = cast("list[int]", run_parameter("plan_ids", []) or [])
+    return f"tổng hợp {run_parameter('period', '')} của {vn_int(len(plan_ids))} kế hoạch"
+
+
+@flow(name="aggregate-many", flow_run_name=aggregate_many_run_name, log_prints=True)
+def aggregate_many_flow(
+    plan_ids: list[int], kind: ReportKind = ReportKind.six_month, period: str = "2025-H1",
+    actor: str = "cơ quan thường trực", plans_per_task: int = 0,
+) -> AggregateManySummary:
+    """Tổng hợp một kỳ báo cáo của nhiều kế hoạch (ví dụ kế hoạch của 63 tỉnh): mỗi cấp của
+    mọi kế hoạch được tổng hợp cùng một lúc.
+
+    Args:
+        plan_ids: Mã các kế hoạch cấp trên cùng cần tổng hợp
+        kind: Loại báo cáo: six_month (6 tháng) hoặc annual (năm)
+        period: Kỳ báo cáo, ví dụ 2025-H1 (6 tháng đầu năm) hoặc 2025
+        actor: Cơ quan tổng hợp, ghi vào nhật ký
+        plans_per_task: Số kế hoạch mỗi tác vụ, mỗi tác vụ một giao dịch (0 = tất cả trong
+            một tác vụ)
+    """
+    size = plans_per_task if plans_per_task > 0 else max(1, len(plan_ids))
+    nodes: list[dict] = []
+    aggregated = tasks = 0
+    for start in range(0, len(plan_ids), size):
+        part, moved = aggregate_trees(plan_ids[start : start + size], kind, period, actor)
+        nodes += part
+        aggregated += moved
+        tasks += 1
+    publish_many(plan_ids, kind, period, nodes)
+    return AggregateManySummary(
+        plan_ids=plan_ids, kind=kind, period=period, tasks=tasks, compiled_units=len(nodes),
+        aggregated_requests=aggregated,
+    )
+
+
+def publish_many(plan_ids: list[int], kind, period, nodes: list[dict]) -> None:
+    """What the officer sees: per plan given, who reported to its issuer, late or missing."""
+    tops = [n for n in nodes if n["plan_id"] in set(plan_ids)]
+    kind_vi = {"six_month": "6 tháng", "annual": "năm"}.get(str(kind), str(kind))
+    create_table_artifact(
+        key=artifact_key("tinh-hinh-nop-nhieu", plan_ids[0] if plan_ids else 0, len(plan_ids),
+                         kind, period),
+        table=[
+            {
+                "Đơn vị": n["unit"],
+                "Phải nộp": vn_int(n["expected"]),
+                "Đúng hạn": vn_int(n["on_time"]),
+                "Muộn": vn_int(n["late"]),
+                "Chưa nộp": vn_int(n["missing"]),
+                "Tỷ lệ đã nộp": vn_rate(n["expected"], n["rate"]),
+            }
+            for n in sorted(tops, key=lambda n: n["unit"])
+        ],
+        description=f"Tình hình nộp báo cáo {kind_vi} kỳ {period} của "
+        f"{vn_int(len(plan_ids))} kế hoạch (đơn vị ban hành từng kế hoạch): đúng hạn, muộn, "
+        f"chưa nộp; {vn_int(len(nodes))} đơn vị đã tổng hợp.",
     )
 
 

@@ -51,10 +51,10 @@ from planflow.models import (
     TransitionLog,
     UnitKind,
 )
-from planflow.models.base import pk, table_of
+from planflow.models.base import table_of
 from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators, target_for
-from planflow.services.locks import begin_write, for_update
+from planflow.services.locks import begin_write
 from planflow.services.plans import get_plan
 from planflow.states import ConcurrentTransition, IllegalTransition, fire_many
 
@@ -62,6 +62,7 @@ PLAN = table_of(Plan)
 REPORT = table_of(Report)
 REQUEST = table_of(ReportRequest)
 VALUE = table_of(IndicatorValue)
+UNIT = table_of(OrgUnit)
 SOURCE = table_of(CompiledSource)
 AUDIT = table_of(TransitionLog)
 
@@ -121,7 +122,7 @@ class FigureRow:
 
 @dataclass
 class AggregationResult:
-    plan_id: int
+    plan_ids: list[int]
     kind: ReportKind
     period: str
     nodes: list[Completeness] = field(default_factory=list)
@@ -142,18 +143,48 @@ def aggregate_period(
 ) -> AggregationResult:
     """Aggregate every compiling committee under ``plan_id`` (itself included), deepest first;
     ``only_top`` compiles just ``plan_id``'s issuer from what its children already compiled."""
+    return aggregate_many(
+        session=session, plan_ids=[plan_id], kind=kind, period=period, actor=actor,
+        only_top=only_top,
+    )
+
+
+def aggregate_many(
+    *,
+    session: Session,
+    plan_ids: list[int],
+    kind: ReportKind,
+    period: str,
+    actor: str,
+    only_top: bool = False,
+) -> AggregationResult:
+    """``aggregate_period`` for several plans at once (a country's provinces): each depth of
+    all their trees is compiled together, with the same statements as one tree's."""
     begin_write(session)
-    top = get_plan(session, plan_id)
-    # a cancelled plan is not compiled; a sub-plan cancelled because its unit ended (1/7/2025)
-    # still compiles what was owed under it before: the period's tree is the one of its deadline
-    if top.status == State.cancelled and top.parent_id is None:
-        raise IllegalTransition(f"kế hoạch {plan_id} đã bị hủy: không tổng hợp báo cáo")
-    in_tree = (PLAN.c.root_id == top.tree_id) | (PLAN.c.id == top.tree_id)
+    tops = session.execute(
+        sa_select(PLAN.c.id, PLAN.c.status, PLAN.c.parent_id, PLAN.c.root_id).where(
+            PLAN.c.id.in_(plan_ids)
+        )
+    ).all()
+    for missing in set(plan_ids) - {t.id for t in tops}:
+        get_plan(session, missing)  # NotFound, naming the plan
+    for top in tops:
+        # a cancelled plan is not compiled; a sub-plan cancelled because its unit ended
+        # (1/7/2025) still compiles what was owed under it: the tree of the period's deadline
+        if top.status == State.cancelled and top.parent_id is None:
+            raise IllegalTransition(f"kế hoạch {top.id} đã bị hủy: không tổng hợp báo cáo")
+    tree_ids = sorted({t.root_id or t.id for t in tops})
+    in_tree = PLAN.c.root_id.in_(tree_ids) | PLAN.c.id.in_(tree_ids)
     tree_plans = session.execute(
         sa_select(PLAN.c.id, PLAN.c.parent_id, PLAN.c.issuer_id, PLAN.c.depth).where(in_tree)
     ).all()
     by_id = {row.id: row for row in tree_plans}
-    wanted = {pk(top)} if only_top else _descendants(by_id, pk(top))
+    children: dict[int | None, list[int]] = defaultdict(list)
+    for plan in tree_plans:
+        children[plan.parent_id].append(plan.id)
+    wanted = {t.id for t in tops}
+    if not only_top:
+        wanted = _descendants(children, wanted)
     with_requests = session.execute(
         sa_select(REQUEST.c.plan_id)
         .join(PLAN, PLAN.c.id == REQUEST.c.plan_id)
@@ -166,7 +197,7 @@ def aggregate_period(
         .distinct()
     ).scalars()
     compiling = wanted.intersection(with_requests)
-    result = AggregationResult(plan_id=plan_id, kind=kind, period=period)
+    result = AggregationResult(plan_ids=list(plan_ids), kind=kind, period=period)
     session.flush()  # the Core statements below must see the session's pending changes
     for depth in sorted({by_id[p].depth for p in compiling}, reverse=True):
         level = [by_id[p] for p in sorted(compiling) if by_id[p].depth == depth]
@@ -175,11 +206,8 @@ def aggregate_period(
     return result
 
 
-def _descendants(by_id: dict[int, Row[Any]], top_id: int) -> set[int]:
-    children: dict[int | None, list[int]] = defaultdict(list)
-    for plan in by_id.values():
-        children[plan.parent_id].append(pk(plan))
-    found, stack = set(), [top_id]
+def _descendants(children: dict[int | None, list[int]], tops: set[int]) -> set[int]:
+    found, stack = set(), list(tops)
     while stack:
         current = stack.pop()
         found.add(current)
@@ -195,90 +223,110 @@ def _aggregate_level(
     actor: str,
     result: AggregationResult,
 ) -> None:
-    """Compile every plan of one depth at once: completeness from the requests, figures with
-    one ``INSERT … SELECT … GROUP BY`` per batch of plans (see ``_sum_into``)."""
-    plan_ids = [pk(p) for p in plans]
-    # the requests this level compiles, locked until the commit: their own, and the issuers'
-    # own submissions on the parent plans (``own`` in ``_sum_into``)
-    requests = _rows(
-        session,
-        lambda c: for_update(
-            sa_select(
-                col(ReportRequest.id),
-                col(ReportRequest.plan_id),
-                col(ReportRequest.unit_id),
-                col(ReportRequest.status),
-                col(ReportRequest.late),
-                col(ReportRequest.origins),
-            )
-            .where(
-                col(ReportRequest.plan_id).in_(c),
-                col(ReportRequest.kind) == kind,
-                col(ReportRequest.period) == period,
-            )
-            .order_by(col(ReportRequest.id)),
-            session,
-        ),
-        plan_ids,
-    )
-    parents = sorted({p.parent_id for p in plans if p.parent_id is not None})
-    issuers = sorted({p.issuer_id for p in plans})
-    if parents and session.get_bind().dialect.name == "postgresql":
-        for chunk in batched(parents):
+    """Compile every plan of one depth at once, set-based: completeness counted with one
+    ``GROUP BY`` (the units named only where late, missing or moved), figures with one
+    ``INSERT … SELECT … GROUP BY`` per batch of plans (see ``_sum_into``), the submissions
+    moved to aggregated with one ``fire_many`` over the same selection."""
+    plan_ids = [p.id for p in plans]
+    of_level = (REQUEST.c.kind == kind, REQUEST.c.period == period)
+    if session.get_bind().dialect.name == "postgresql":
+        # the requests this level compiles, locked until the commit: their own, and the
+        # issuers' own submissions on the parent plans (``own`` in ``_sum_into``); SQLite's
+        # transaction took the database's write lock before reading (``begin_write``)
+        parents = sorted({p.parent_id for p in plans if p.parent_id is not None})
+        issuers = sorted({p.issuer_id for p in plans})
+        for chunk in batched(plan_ids):
             session.execute(
                 sa_select(REQUEST.c.id)
-                .where(
-                    REQUEST.c.plan_id.in_(chunk),
-                    REQUEST.c.unit_id.in_(issuers),
-                    REQUEST.c.kind == kind,
-                    REQUEST.c.period == period,
-                )
+                .where(REQUEST.c.plan_id.in_(chunk), *of_level)
                 .order_by(REQUEST.c.id)
                 .with_for_update()
             ).all()
-    origins = {o for r in requests for o in (r.origins or [])}
-    labels = _labels(
-        session, {r.unit_id for r in requests} | {p.issuer_id for p in plans} | origins
-    )
-    completeness: dict[int, Completeness] = {
-        pk(p): Completeness(unit_id=p.issuer_id, unit=labels[p.issuer_id][1], plan_id=pk(p))
-        for p in plans
-    }
-    to_aggregate: list[int] = []
-    for request_id, plan_id, unit_id, status, late, moved_from in sorted(
-        requests, key=lambda r: labels[r.unit_id][0]
+        for chunk in batched(parents):
+            session.execute(
+                sa_select(REQUEST.c.id)
+                .where(REQUEST.c.plan_id.in_(chunk), REQUEST.c.unit_id.in_(issuers), *of_level)
+                .order_by(REQUEST.c.id)
+                .with_for_update()
+            ).all()
+    completeness: dict[int, Completeness] = {}
+    for p in plans:
+        completeness[p.id] = Completeness(unit_id=p.issuer_id, unit="", plan_id=p.id)
+    submitted = 0
+    for plan_id, status, late, count in _rows(
+        session,
+        lambda c: sa_select(REQUEST.c.plan_id, REQUEST.c.status, REQUEST.c.late, func.count())
+        .where(REQUEST.c.plan_id.in_(c), REQUEST.c.status.in_(list(EXPECTED)), *of_level)
+        .group_by(REQUEST.c.plan_id, REQUEST.c.status, REQUEST.c.late),
+        plan_ids,
     ):
-        if status not in EXPECTED:
-            continue
         node = completeness[plan_id]
-        node.expected += 1
-        if moved_from:  # carried over from units that ended (1/7/2025)
-            node.moved[labels[unit_id][1]] = [labels[o][1] for o in moved_from if o in labels]
-        if status in DONE:
-            if late:
-                node.late += 1
-                node.late_units.append(labels[unit_id][1])
-            else:
-                node.on_time += 1
-            if status == State.submitted:
-                to_aggregate.append(request_id)
+        node.expected += count
+        if status not in DONE:
+            node.missing += count
+        elif late:
+            node.late += count
         else:
-            node.missing += 1
-            node.missing_units.append(labels[unit_id][1])
+            node.on_time += count
+        if status == State.submitted:
+            submitted += count
+    # the units a compiled report names: late, missing, or carrying ended units' requests
+    named = _rows(
+        session,
+        lambda c: sa_select(
+            REQUEST.c.plan_id, REQUEST.c.status, REQUEST.c.late, REQUEST.c.origins,
+            UNIT.c.name, UNIT.c.kind,
+        )
+        .join(UNIT, UNIT.c.id == REQUEST.c.unit_id)
+        .where(
+            REQUEST.c.plan_id.in_(c),
+            REQUEST.c.status.in_(list(EXPECTED)),
+            *of_level,
+            (REQUEST.c.status.not_in(list(DONE)) | REQUEST.c.late.is_(True))
+            | REQUEST.c.origins.is_not(None),
+        )
+        .order_by(UNIT.c.code, REQUEST.c.id),
+        plan_ids,
+    )
+    others = _labels(
+        session,
+        {p.issuer_id for p in plans} | {o for r in named for o in (r.origins or [])},
+    )
+    for p in plans:
+        completeness[p.id].unit = others[p.issuer_id][1]
+    for plan_id, status, late, origins, name, unit_kind in named:
+        node = completeness[plan_id]
+        label = _label(name, unit_kind)
+        if origins:  # carried over from units that ended (1/7/2025)
+            node.moved[label] = [others[o][1] for o in origins if o in others]
+        if status not in DONE:
+            node.missing_units.append(label)
+        elif late:
+            node.late_units.append(label)
     _write_consolidated(session, plans, kind, period, completeness)
     for chunk in batched(plan_ids):
         sources, values = _sum_into(session, chunk, kind, period)
         result.sources_written += sources
         result.values_written += values
     result.reports_written += len(plans)
-    moved = fire_many(session, ReportRequest, to_aggregate, "aggregate", actor=actor)
-    if len(moved) != len(to_aggregate):  # cannot happen while the rows are locked
+    moved = [
+        row_id
+        for chunk in batched(plan_ids)
+        for row_id in fire_many(
+            session,
+            ReportRequest,
+            sa_select(REQUEST.c.id).where(REQUEST.c.plan_id.in_(chunk), *of_level),
+            "aggregate",
+            actor=actor,
+        )
+    ]
+    if len(moved) != submitted:  # cannot happen while the rows are locked
         raise ConcurrentTransition(
-            f"{len(to_aggregate) - len(moved)} báo cáo đổi trạng thái trong lúc tổng hợp: "
+            f"{abs(submitted - len(moved))} báo cáo đổi trạng thái trong lúc tổng hợp: "
             "chưa ghi gì, hãy tổng hợp lại"
         )
     result.aggregated += len(moved)
-    result.nodes.extend(completeness[pk(p)] for p in plans)
+    result.nodes.extend(completeness[p.id] for p in plans)
 
 
 def _labels(session: Session, unit_ids: set[int]) -> dict[int, tuple[str, str]]:
@@ -291,8 +339,13 @@ def _labels(session: Session, unit_ids: set[int]) -> dict[int, tuple[str, str]]:
         ),
         unit_ids,
     ):
-        out[uid] = (code, f"UBND {name}" if kind == UnitKind.committee else name)
+        out[uid] = (code, _label(name, kind))
     return out
+
+
+def _label(name: str, kind: str) -> str:
+    """The name documents use for a unit: a committee is "UBND <its name>"."""
+    return f"UBND {name}" if kind == UnitKind.committee else name
 
 
 def _write_consolidated(
@@ -304,7 +357,7 @@ def _write_consolidated(
 ) -> None:
     """Make sure each plan has its consolidated report, with its completeness, and no figures
     yet (``_sum_into`` writes them)."""
-    plan_ids = [pk(p) for p in plans]
+    plan_ids = [p.id for p in plans]
     existing = {
         plan_id: report_id
         for plan_id, report_id in _rows(
@@ -318,18 +371,18 @@ def _write_consolidated(
     now = utcnow()
     new_rows = [
         {
-            "plan_id": pk(p),
+            "plan_id": p.id,
             "unit_id": p.issuer_id,
             "kind": kind,
             "period": period,
             "consolidated": True,
             "narrative": {},
-            "completeness": completeness[pk(p)].as_dict(),
+            "completeness": completeness[p.id].as_dict(),
             "created_at": now,
             "updated_at": now,
         }
         for p in plans
-        if pk(p) not in existing
+        if p.id not in existing
     ]
     if new_rows:
         session.execute(insert(REPORT), new_rows)

@@ -15,7 +15,8 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import bindparam, func, insert, select, update
+from sqlalchemy import Select, bindparam, delete, func, insert, literal, null, select, update
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.orm import attributes
 from sqlmodel import Session, SQLModel, col
 from transitions import EventData, Machine, MachineError
@@ -311,13 +312,23 @@ def _write(
     )
 
 
+AUDIT = table_of(TransitionLog)
+
+
+def _constant(column: Any, value: Any) -> Any:
+    """``value`` as a constant column of a SELECT feeding ``column`` (a NULL typed as it)."""
+    if value is None:
+        return sql_cast(null(), column.type).label(column.name)
+    return literal(value, type_=column.type).label(column.name)
+
+
 BULK_SAFE_GUARDS = {"deadline_set"}  # enforced by the schema (deadline is NOT NULL)
 
 
 def fire_many(
     session: Session,
     model: type[Plan | ReportRequest],
-    ids: list[int],
+    ids: list[int] | Select[Any],
     trigger: str,
     *,
     actor: str,
@@ -327,23 +338,45 @@ def fire_many(
 ) -> list[int]:
     """Move many rows by one guard-free trigger with set-based SQL; returns the ids moved.
 
+    ``ids``: a list, or a query selecting them (the rows are then never read into Python:
+    one INSERT … SELECT of the audit rows and one UPDATE, whatever their number).
     Rows whose state does not allow the trigger are left alone (not an error: a re-run finds
     them already moved). Each moved row gets its audit row, in the caller's transaction.
     A trigger that needs a reason (cancel) is allowed in bulk when ``reason`` or, per row,
     ``reasons`` gives one for every row.
     """
-    if not ids:
+    if isinstance(ids, list) and not ids:
         return []
     entity = ENTITY_OF[model]
     move = next((m for m in MOVES[entity] if m.trigger == trigger), None)
     if move is None or set(move.guards) - BULK_SAFE_GUARDS - {"reason_given"}:
         raise ValueError(f"'{trigger}' cannot be fired in bulk on {entity}")
-    per_row = bool(reasons) and all((reasons or {}).get(i, "").strip() for i in ids)
+    if reasons and not isinstance(ids, list):
+        raise ValueError("a reason per row needs the rows' ids")
+    per_row = (
+        bool(reasons)
+        and isinstance(ids, list)
+        and all((reasons or {}).get(i, "").strip() for i in ids)
+    )
     if "reason_given" in move.guards and not (reason or "").strip() and not per_row:
         raise GuardFailed(
             f"{ENTITY_VI[entity]}: cần nêu lý do để {TRIGGER_VI.get(trigger, trigger)}"
         )
     when = as_utc(at) if at else utcnow()
+    table = table_of(model)
+    audit = {
+        "entity": entity,
+        "trigger": trigger,
+        "to_state": move.dest,
+        "actor": actor,
+        "reason": reason,
+        "at": when,
+        "link_id": _via_link.get(),
+    }
+    if not isinstance(ids, list):
+        selected = _fire_selected(session, table, move, ids.correlate(None), audit)
+        _expire(session, model, selected)
+        return selected
     moved: list[int] = []
     for chunk in batched(ids):
         # one UPDATE … RETURNING: the WHERE on the source states is the check, and what it
@@ -351,31 +384,29 @@ def fire_many(
         if len(move.sources) == 1:
             found = [
                 (row_id, move.sources[0])
-                for (row_id,) in session.execute(
-                    update(model)
-                    .where(col(model.id).in_(chunk), col(model.status) == move.sources[0])
-                    .values(status=move.dest, version=col(model.version) + 1)
-                    .returning(col(model.id))
-                    .execution_options(synchronize_session=False)
-                ).all()
+                for row_id in session.execute(
+                    update(table)
+                    .where(table.c.id.in_(chunk), table.c.status == move.sources[0])
+                    .values(status=move.dest, version=table.c.version + 1)
+                    .returning(table.c.id)
+                ).scalars()
             ]
         else:  # several source states: read them first, for the audit rows
             found = [
-                tuple(r)
-                for r in session.execute(
-                    select(col(model.id), col(model.status))
-                    .where(col(model.id).in_(chunk), col(model.status).in_(list(move.sources)))
+                (row_id, State(status))
+                for row_id, status in session.execute(
+                    select(table.c.id, table.c.status)
+                    .where(table.c.id.in_(chunk), table.c.status.in_(list(move.sources)))
                     .with_for_update()
                 ).all()
             ]
             result = session.execute(
-                update(model)
+                update(table)
                 .where(
-                    col(model.id).in_([r[0] for r in found]),
-                    col(model.status).in_(list(move.sources)),
+                    table.c.id.in_([r[0] for r in found]),
+                    table.c.status.in_(list(move.sources)),
                 )
-                .values(status=move.dest, version=col(model.version) + 1)
-                .execution_options(synchronize_session=False)
+                .values(status=move.dest, version=table.c.version + 1)
             )
             if rows_affected(result) != len(found):
                 raise ConcurrentTransition(
@@ -384,26 +415,87 @@ def fire_many(
                 )
         if not found:
             continue
-        session.execute(
-            insert(table_of(TransitionLog)),
-            [
-                {
-                    "entity": entity,
-                    "entity_id": row_id,
-                    "trigger": trigger,
-                    "from_state": before,
-                    "to_state": move.dest,
-                    "actor": actor,
-                    "reason": reasons.get(row_id, reason) if reasons else reason,
-                    "at": when,
-                    "link_id": _via_link.get(),
-                }
-                for row_id, before in found
-            ],
-        )
+        if reasons:  # a reason per row: the audit rows as parameters
+            session.execute(
+                insert(AUDIT),
+                [
+                    {
+                        "entity": entity,
+                        "entity_id": row_id,
+                        "trigger": trigger,
+                        "from_state": before,
+                        "to_state": move.dest,
+                        "actor": actor,
+                        "reason": reasons.get(row_id, reason),
+                        "at": when,
+                        "link_id": _via_link.get(),
+                    }
+                    for row_id, before in found
+                ],
+            )
+        else:  # the same audit row for every moved row: one INSERT … SELECT per source state
+            for before in dict.fromkeys(b for _, b in found):
+                same = {**audit, "from_state": before}
+                session.execute(
+                    insert(AUDIT).from_select(
+                        ["entity_id", *same],
+                        select(
+                            table.c.id,
+                            *(_constant(AUDIT.c[name], value) for name, value in same.items()),
+                        )
+                        .where(table.c.id.in_([i for i, b in found if b == before]))
+                        .order_by(table.c.id),
+                    )
+                )
         moved.extend(row_id for row_id, _ in found)
+    _expire(session, model, moved)
+    return moved
+
+
+def _fire_selected(
+    session: Session, table: Any, move: Move, chosen: Select[Any], audit: dict[str, Any]
+) -> list[int]:
+    """``fire_many`` over the rows a query selects: the audit rows first (their from-state
+    read from the rows), then the UPDATE; a row another session moved in between (no row
+    lock held) loses its audit row, as if it had not been selected."""
+    movable = (table.c.id.in_(chosen), table.c.status.in_(list(move.sources)))
+    audited = session.execute(
+        insert(AUDIT)
+        .from_select(
+            ["entity_id", "from_state", *audit],
+            select(
+                table.c.id,
+                table.c.status,
+                *(_constant(AUDIT.c[name], value) for name, value in audit.items()),
+            )
+            .where(*movable)
+            .order_by(table.c.id),
+        )
+        .returning(AUDIT.c.id, AUDIT.c.entity_id)
+    ).all()
+    moved = list(
+        session.execute(
+            update(table)
+            .where(*movable)
+            .values(status=move.dest, version=table.c.version + 1)
+            .returning(table.c.id)
+        ).scalars()
+    )
+    done = set(moved)
+    stray = [audit_id for audit_id, row_id in audited if row_id not in done]
+    for chunk in batched(stray):
+        session.execute(delete(AUDIT).where(AUDIT.c.id.in_(chunk)))
+    if done - {row_id for _, row_id in audited}:  # moved into a source state meanwhile
+        raise ConcurrentTransition(
+            f"{ENTITY_VI[audit['entity']]}: người khác vừa thay đổi một số bản ghi khi "
+            f"{TRIGGER_VI.get(move.trigger, move.trigger)}; hãy thử lại"
+        )
+    return sorted(moved)
+
+
+def _expire(session: Session, model: type[Plan | ReportRequest], moved: list[int]) -> None:
+    """Refresh, on next access, the loaded rows this call moved (and only those)."""
     moved_set = set(moved)
-    for obj in list(session.identity_map.values()):  # refresh only the rows this call moved
+    for obj in list(session.identity_map.values()):
         if isinstance(obj, model) and obj.id in moved_set:
             session.expire(obj)
-    return moved

@@ -11,6 +11,7 @@ from sqlmodel import Session, select
 from planflow.flows.plans import cascade_plan_flow, issue_plan_flow, reconcile_flow
 from planflow.flows.reports import (
     FigureInput,
+    aggregate_many_flow,
     aggregate_period_flow,
     record_acknowledgement_flow,
     record_submission_flow,
@@ -262,3 +263,57 @@ def test_issue_of_an_incomplete_plan_fails_before_asking_for_approval(engine) ->
     assert summary.issued and summary.number == "05/KH-UBND"
     with Session(engine) as s:
         assert s.get(Plan, plan_id).signer_title == "KT. CHỦ TỊCH"
+
+
+def test_aggregate_many_compiles_each_plan_and_publishes_one_table(engine, hanoi: int) -> None:
+    """Two plans of the tree at once (two districts), in one task or one task each: each
+    district's report compiled from its wards, one table naming both, the same either way."""
+    issue_plan_flow(hanoi, actor="op")
+    with Session(engine) as s:
+        districts = s.exec(
+            select(Plan, OrgUnit).join(OrgUnit, OrgUnit.id == Plan.issuer_id)
+            .where(OrgUnit.code.in_(["268", "001"]))
+            .order_by(OrgUnit.code)
+        ).all()
+        for plan, _ in districts:
+            plan.number, plan.signer_name = f"{plan.id}/KH-UBND", "Người ký"
+            plan.issued_on = datetime(2025, 2, 17).date()
+            s.add(plan)
+        s.commit()
+        plan_ids = [p.id for p, _ in districts]
+    for plan_id in plan_ids:
+        issue_plan_flow(plan_id, actor="UBND quận", cascade=False)
+    with Session(engine) as s:
+        first_ward = {
+            plan_id: s.exec(
+                select(ReportRequest).join(OrgUnit, OrgUnit.id == ReportRequest.unit_id)
+                .where(ReportRequest.plan_id == plan_id, OrgUnit.level == "ward",
+                       ReportRequest.kind == ReportKind.six_month)
+                .order_by(OrgUnit.code)
+            ).first().id
+            for plan_id in plan_ids
+        }
+    for n, request_id in enumerate(first_ward.values(), start=1):
+        record_submission_flow(
+            request_id, {"HD-TT-NG": FigureInput(male=n, female=10 * n)}, actor="phường",
+            received_at=datetime(2025, 5, 19, 9, 0, tzinfo=UTC),
+        )
+    summary = aggregate_many_flow(plan_ids, ReportKind.six_month, "2025-H1", actor="Sở",
+                                  plans_per_task=1)
+    assert (summary.tasks, summary.compiled_units, summary.aggregated_requests) == (2, 2, 2)
+    table = {row["Đơn vị"]: row for row in artifact_table(
+        artifact_key("tinh-hinh-nop-nhieu", plan_ids[0], 2, "six_month", "2025-H1")
+    )}
+    assert set(table) == {"UBND Quận Ba Đình", "UBND Quận Hà Đông"}
+    assert all(row["Đúng hạn"] == "1" for row in table.values())
+    again = aggregate_many_flow(plan_ids, ReportKind.six_month, "2025-H1", actor="Sở")
+    assert (again.tasks, again.compiled_units, again.aggregated_requests) == (1, 2, 0)
+    from planflow.services.aggregation import compiled_figures
+
+    with Session(engine) as s:
+        totals = [
+            {r.code: r for r in compiled_figures(
+                s, plan_id=pid, kind=ReportKind.six_month, period="2025-H1")[1]}["HD-TT-NG"]
+            for pid in plan_ids
+        ]
+    assert [(t.female, t.male, t.total) for t in totals] == [(10, 1, 11), (20, 2, 22)]

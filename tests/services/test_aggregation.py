@@ -8,7 +8,11 @@ import pytest
 from sqlmodel import Session, select
 
 from planflow.models import Level, Report, ReportKind, ReportRequest, State, UnitKind
-from planflow.services.aggregation import aggregate_period, compiled_figures
+from planflow.services.aggregation import (
+    aggregate_many,
+    aggregate_period,
+    compiled_figures,
+)
 from planflow.services.catalogue import load_indicators
 from planflow.services.reporting import submit_report
 from planflow.states import fire
@@ -146,6 +150,39 @@ def test_re_aggregation_rewrites_without_duplicates(session: Session, tree: dict
     consolidated = session.exec(select(Report).where(Report.consolidated)).all()
     assert len(consolidated) == 3
     assert _figures(session, tree["p0"])["HD-TT-NG"].total == 42
+
+
+def test_several_plans_aggregate_together_as_each_would_alone(
+    session: Session, tree: dict
+) -> None:
+    """Both districts' plans at once (one level across both trees): the same completeness,
+    figures and moves as each district alone; the districts' own reports on the city plan
+    are counted but stay submitted (the city compiles them)."""
+    result = aggregate_many(
+        session=session, plan_ids=[tree["p1"], tree["p2"]], kind=ReportKind.six_month,
+        period="2025-H1", actor="Phòng LĐTBXH",
+    )
+    session.commit()
+    nodes = {n.plan_id: n for n in result.nodes}
+    assert set(nodes) == {tree["p1"], tree["p2"]}
+    d1, d2 = nodes[tree["p1"]], nodes[tree["p2"]]
+    assert (d1.unit, d1.expected, d1.on_time, d1.late, d1.missing) == (
+        "UBND Quận Ba Đình", 3, 1, 1, 1
+    )
+    assert (d1.late_units, d1.missing_units) == (["UBND Phường Trúc Bạch"], ["Hội LHPN quận"])
+    assert (d2.expected, d2.on_time, d2.late, d2.missing) == (1, 0, 0, 1)
+    assert d2.missing_units == ["UBND Phường Hàng Bạc"]
+    assert result.aggregated == 2
+    ba_dinh = _figures(session, tree["p1"])
+    assert (ba_dinh["HD-TT-NG"].total, ba_dinh["HD-TT-SK"].total) == (40, 3)
+    assert (ba_dinh["NQ28-2.1"].numerator, ba_dinh["NQ28-2.1"].denominator) == (50, 200)
+    hoan_kiem = _figures(session, tree["p2"])
+    assert (hoan_kiem["NQ28-2.1"].numerator, hoan_kiem["NQ28-2.1"].denominator) == (30, 50)
+    states = {r.id: r.status for r in session.exec(select(ReportRequest)).all()}
+    ids = tree["ids"]
+    assert states[ids["Phường Trúc Bạch"]] == State.aggregated
+    assert states[ids["Quận Ba Đình"]] == states[ids["Quận Hoàn Kiếm"]] == State.submitted
+    assert _figures(session, tree["p0"])["HD-TT-NG"].total is None  # the city not compiled
 
 
 def test_ratio_target_met_and_le_targets() -> None:

@@ -261,3 +261,57 @@ def test_two_sessions_cannot_both_move_the_same_row(engine) -> None:
     with Session(engine) as s:
         assert s.get(ReportRequest, row_id).status == State.acknowledged
         assert _audit_count(s) == 1
+
+
+def _requests_in_every_state(session: Session, name: str) -> tuple[Plan, dict[State, int]]:
+    city = f.unit(session, name)
+    plan = f.plan(session, city)
+    ids = {}
+    for n, status in enumerate(State):
+        unit = f.unit(session, f"{name} {n}", parent=city)
+        ids[status] = f.request(session, plan, unit, status=status).id
+    return plan, ids
+
+
+@pytest.mark.parametrize("by", ["ids", "query"])
+@pytest.mark.parametrize(
+    ("trigger", "reason", "moved"),
+    [("aggregate", None, [S]), ("cancel", "đơn vị sáp nhập", [D, I, A])],
+)
+def test_fire_many_moves_exactly_the_allowed_rows_with_an_audit_row_each(
+    session: Session, by: str, trigger: str, reason: str | None, moved: list[str]
+) -> None:
+    """By a list of ids or by a query selecting them: the rows whose state allows the trigger
+    move (version + 1), the others are left alone, and each moved row gets one audit row
+    with its own from-state, the actor, the reason, the time and the portal link."""
+    from planflow.states import fire_many
+    from planflow.states.machine import via_link
+
+    plan, ids = _requests_in_every_state(session, "Thành phố Hà Nội")
+    _, untouched = _requests_in_every_state(session, "Tỉnh Bắc Ninh")  # not selected
+    at = datetime(2025, 6, 1, 2, 30, tzinfo=UTC)
+    chosen = (
+        list(ids.values())
+        if by == "ids"
+        else select(ReportRequest.id).where(ReportRequest.plan_id == plan.id)
+    )
+    with via_link(7):
+        got = fire_many(session, ReportRequest, chosen, trigger, actor="tester", reason=reason,
+                        at=at)
+    assert sorted(got) == sorted(ids[State(s)] for s in moved)
+    rows = {r.id: r for r in session.exec(select(ReportRequest)).scalars()}
+    dest = GOLDEN["report_request"][(moved[0], trigger)]
+    for status, row_id in ids.items():
+        expected = (dest, 2) if status in moved else (status, 1)
+        assert (rows[row_id].status, rows[row_id].version) == expected, status
+    assert all(rows[i].status == s for s, i in untouched.items())
+    logs = session.exec(select(TransitionLog).order_by(TransitionLog.entity_id)).scalars().all()
+    assert [(log.entity_id, log.from_state, log.to_state) for log in logs] == sorted(
+        (ids[State(s)], s, dest) for s in moved
+    )
+    assert {(log.entity, log.trigger, log.actor, log.reason, log.link_id) for log in logs} == {
+        ("report_request", trigger, "tester", reason, 7)
+    }
+    assert {log.at.replace(tzinfo=UTC) for log in logs} == {at}
+    assert fire_many(session, ReportRequest, chosen, trigger, actor="again", reason=reason) == []
+    assert _audit_count(session) == len(moved)
