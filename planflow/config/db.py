@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import fcntl
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
+from operator import itemgetter
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
@@ -13,7 +14,8 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import event, inspect, text
+from sqlalchemy import ColumnDefault, Table, event, insert, inspect, literal, null, text
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlmodel import Session, create_engine
 
@@ -63,6 +65,69 @@ def batched(items: Sequence[T], size: int = BATCH) -> Iterator[list[T]]:
     """``items`` in consecutive lists of at most ``size`` (the one batching rule for SQL)."""
     for start in range(0, len(items), size):
         yield list(items[start : start + size])
+
+
+def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]]) -> None:
+    """INSERT ``rows`` (dicts with the same keys) with the driver's own ``executemany``: the
+    statement compiled once, each value through its column type's bind processor, the other
+    columns' defaults computed once for all the rows. SQLAlchemy's executemany rebuilds every
+    row's parameters (about three times the database's own time for the cascade's rows)."""
+    if not rows:
+        return
+    connection = session.connection()
+    dialect = connection.dialect
+    given = list(rows[0])
+    defaults = {
+        column.name: column.default.arg(None) if column.default.is_callable else column.default.arg
+        for column in table.columns
+        if column.name not in given and isinstance(column.default, ColumnDefault)
+    }
+    names = given + list(defaults)
+    compiled = insert(table).compile(dialect=dialect, column_keys=names, for_executemany=True)
+    order = list(compiled.positiontup or []) if dialect.positional else names
+    getters: list[Callable[[Mapping[str, Any]], Any]] = []
+    for name in order:
+        process = table.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        if name in defaults:
+            getters.append(_constant(process(defaults[name]) if process else defaults[name]))
+        elif process:
+            getters.append(_processed(name, process))
+        else:
+            getters.append(itemgetter(name))
+    for chunk in batched(rows, 5000):
+        values = [tuple(get(row) for get in getters) for row in chunk]
+        connection.exec_driver_sql(
+            compiled.string,
+            values if dialect.positional else [dict(zip(order, v, strict=True)) for v in values],
+        )
+
+
+def constant(column: Any, value: Any) -> Any:
+    """``value`` as a constant column of a SELECT feeding ``column`` in an INSERT … SELECT,
+    typed as the column (a NULL too: PostgreSQL would take an untyped one for text)."""
+    if value is None:
+        return sql_cast(null(), column.type).label(column.name)
+    return literal(value, type_=column.type).label(column.name)
+
+
+def _constant(value: Any) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda _row: value
+
+
+def _processed(name: str, process: Callable[[Any], Any]) -> Callable[[Mapping[str, Any]], Any]:
+    done: dict[Any, Any] = {}  # a few dates recur in thousands of rows: convert each once
+
+    def get(row: Mapping[str, Any]) -> Any:
+        value = row[name]
+        try:
+            return done[value]
+        except KeyError:
+            done[value] = out = process(value)
+            return out
+        except TypeError:  # not hashable (a JSON list)
+            return process(value)
+
+    return get
 
 
 def rows_affected(result: Result[Any]) -> int:

@@ -286,13 +286,19 @@ def _finish_if_issued(plan_id: int, cascade: bool) -> IssueSummary | None:
 
 
 @db_task
-def cascade_whole_plan(plan_id: int) -> dict:
-    """One plan's whole subtree (a province: its districts and wards) in one transaction."""
-    with db_slot(), unit_of_work() as session:
-        _hold(session, plan_id)
-        r = cascade_service.cascade_plan(session=session, plan_id=plan_id)
-        return {"created": r.created, "existing": r.existing,
-                "requests_created": r.requests_created}
+def cascade_whole_plans(plan_ids: list[int]) -> dict:
+    """Several plans' whole subtrees (provinces: their districts and wards), one transaction
+    per plan: a plan cascaded stays cascaded if the task dies on a later one."""
+    totals = {"created": 0, "existing": 0, "requests_created": 0}
+    with db_slot():
+        for plan_id in plan_ids:
+            with unit_of_work() as session:
+                _hold(session, plan_id)
+                r = cascade_service.cascade_plan(session=session, plan_id=plan_id)
+            totals["created"] += r.created
+            totals["existing"] += r.existing
+            totals["requests_created"] += r.requests_created
+    return totals
 
 
 def cascade_many_run_name() -> str:
@@ -302,9 +308,10 @@ def cascade_many_run_name() -> str:
 
 @flow(name="cascade-many", flow_run_name=cascade_many_run_name, log_prints=True)
 def cascade_many_flow(
-    plan_ids: list[int], plans_per_run: int = 0, wait_minutes: float = 120.0
+    plan_ids: list[int], plans_per_run: int = 0, wait_minutes: float = 120.0,
+    plans_per_task: int = 0,
 ) -> dict | State:
-    """Phân cấp nhiều kế hoạch (ví dụ kế hoạch của 63 tỉnh), mỗi kế hoạch một tác vụ.
+    """Phân cấp nhiều kế hoạch (ví dụ kế hoạch của 63 tỉnh), mỗi kế hoạch một giao dịch.
 
     Args:
         plan_ids: Mã các kế hoạch cần phân cấp
@@ -312,6 +319,8 @@ def cascade_many_flow(
             kế hoạch, để nhiều worker cùng làm (0 = tất cả trong lượt này)
         wait_minutes: Số phút chờ các lượt chạy con tối đa; lượt con chưa xong khi đó (hoặc
             mất worker) được coi là chưa hoàn thành, lượt đối soát phân cấp sẽ làm nốt
+        plans_per_task: Số kế hoạch mỗi tác vụ (0 = tất cả trong một tác vụ); mỗi kế hoạch
+            vẫn là một giao dịch riêng
     """
     from prefect.runtime import deployment
 
@@ -320,7 +329,9 @@ def cascade_many_flow(
     if plans_per_run and len(plan_ids) > plans_per_run and deployment.id:
         totals["runs"], not_done = _fan_out(plan_ids, plans_per_run, wait_minutes * 60)
     else:
-        for part in [cascade_whole_plan(pid) for pid in plan_ids]:
+        size = plans_per_task if plans_per_task > 0 else max(1, len(plan_ids))
+        for start in range(0, len(plan_ids), size):
+            part = cascade_whole_plans(plan_ids[start : start + size])
             for key in ("created", "existing", "requests_created"):
                 totals[key] += part[key]
     unfinished = (

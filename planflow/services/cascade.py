@@ -6,6 +6,11 @@ the parent's duties for "UBND các quận" → every ward committee of the distr
 mass organisations); reporting deadlines derived level by level from the root plan's; and its
 own report requests towards its standing agency. The depth is whatever the tree has.
 Re-running creates nothing twice.
+
+Set-based, level by level: the plans and assignments of a level are computed in Python (titles,
+counterparts, duties) and written with the driver's ``executemany``; their deadlines and report
+requests are derived in SQL (``INSERT … SELECT``) from what was just written. Plans are read
+back as plain rows, never as ORM objects.
 """
 
 from __future__ import annotations
@@ -13,13 +18,14 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, timedelta
-from typing import Any, Protocol, cast
+from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import insert
+from sqlalchemy import case, func, insert, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
+from planflow.config.db import batched, constant, insert_many, rows_affected
 from planflow.config.settings import get_settings
 from planflow.models import (
     Assignment,
@@ -28,18 +34,25 @@ from planflow.models import (
     Plan,
     PlanDeadline,
     ReportKind,
+    ReportRequest,
     State,
     UnitKind,
 )
-from planflow.models.base import must_get, pk
+from planflow.models.base import must_get, pk, table_of
+from planflow.models.time import utcnow
 from planflow.services import hierarchy
 from planflow.services.deadlines import derive_deadline, next_working_day
 from planflow.services.locks import begin_write
-from planflow.services.plans import CITATION, ensure_requests, get_plan
+from planflow.services.plans import CITATION, get_plan
+from planflow.services.succession import units_on_days
 from planflow.states import GuardFailed
 
 SIGNATURE_BLOCK = "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
 WARD_TYPES = ("phường", "xã", "thị trấn", "đặc khu")
+PLAN = table_of(Plan)
+ASSIGNMENT = table_of(Assignment)
+DEADLINE = table_of(PlanDeadline)
+REQUEST = table_of(ReportRequest)
 
 
 class UnitRow(Protocol):
@@ -75,16 +88,15 @@ class TreeIndex:
     def __init__(
         self, session: Session, root: OrgUnit, branch_ids: list[int] | None = None
     ) -> None:
-        path = col(OrgUnit.path)
         if branch_ids is None:
-            scope = (path == root.path) | path.startswith(root.path + "/")
+            scope = (col(OrgUnit.id) == root.id) | _below(session, root.path)
         else:  # the root, the bodies beside its children, and only the chosen subtrees
             paths = session.exec(
                 select(col(OrgUnit.path)).where(col(OrgUnit.id).in_(branch_ids))
             ).all()
             scope = (col(OrgUnit.id) == root.id) | (col(OrgUnit.parent_id) == root.id)
             for branch in paths:
-                scope = scope | path.startswith(branch + "/")
+                scope = scope | _below(session, branch)
         # plain rows, not ORM objects: the cascade reads a few columns of thousands of units
         columns = [
             col(getattr(OrgUnit, name))
@@ -93,8 +105,10 @@ class TreeIndex:
         rows = cast(
             "list[UnitRow]",
             session.execute(
+                # tiers + 0: not an index SQLite could pick instead of the path's (it would
+                # scan a whole tier scheme's units)
                 sa_select(*columns).where(
-                    col(OrgUnit.tiers) == root.tiers, col(OrgUnit.active), scope
+                    col(OrgUnit.tiers) + 0 == root.tiers, col(OrgUnit.active), scope
                 )
             ).all(),
         )
@@ -129,43 +143,82 @@ class TreeIndex:
         return self.by_role.get((pk(committee), role)) if role else None
 
 
+def _below(session: Session, path: str) -> Any:
+    """The units under ``path``. SQLite's LIKE ignores the index on the path (it folds case),
+    a range of the same paths uses it: '0' is the character after '/'."""
+    if session.get_bind().dialect.name == "sqlite":
+        return (col(OrgUnit.path) > path + "/") & (col(OrgUnit.path) < path + "0")
+    return col(OrgUnit.path).startswith(path + "/", autoescape=True)
+
+
+class PlanRow(NamedTuple):
+    """The columns of a plan the cascade reads and writes (a plain row, not an ORM object)."""
+
+    id: int
+    parent_id: int | None
+    root_id: int | None
+    issuer_id: int
+    standing_agency_id: int | None
+    kind: str
+    year: int
+    title: str
+    depth: int
+    number: str | None
+    issued_on: date | None
+
+
+PLAN_COLUMNS = [PLAN.c[name] for name in PlanRow._fields]
+
+
+@dataclass
+class _Written:
+    """What ``_create_sub_plans`` inserted: the new plans, their assignment rows, and how
+    many deadline rows."""
+
+    plans: list[PlanRow] = field(default_factory=list)
+    assignments: list[dict[str, Any]] = field(default_factory=list)
+    deadlines: int = 0
+    due_dates: set[date] = field(default_factory=set)
+
+
 def cascade_plan(
     *, session: Session, plan_id: int, branch_ids: list[int] | None = None
 ) -> CascadeResult:
     """Create the missing sub-plans under a plan, all levels down; ``branch_ids`` limits the
     first level to those child committees (one batch of a flow)."""
     begin_write(session)  # SQLite: a second cascade of this plan waits, then finds the rows
-    root = get_plan(session, plan_id)
-    if root.status == State.cancelled:
+    top = get_plan(session, plan_id)
+    if top.status == State.cancelled:
         raise GuardFailed(f"kế hoạch {plan_id} đã bị hủy: không phân cấp")
-    issuer = must_get(session, OrgUnit, root.issuer_id)
+    issuer = must_get(session, OrgUnit, top.issuer_id)
     tree = TreeIndex(session, issuer, branch_ids)
-    root_lines = _root_deadlines(session, root.root_id or plan_id)
+    root_lines = _root_deadlines(session, top.root_id or plan_id)
+    root = PlanRow(*(getattr(top, name) for name in PlanRow._fields))
     result = CascadeResult(plan_id=plan_id)
     parents = [root]
     branch_of: dict[int, str] = {}
     while parents:
-        pairs: list[tuple[Plan, UnitRow]] = []
+        pairs: list[tuple[PlanRow, UnitRow]] = []
         for parent in parents:
             for child in tree.committees.get(parent.issuer_id, []):
                 if parent is root and branch_ids is not None and child.id not in branch_ids:
                     continue
                 pairs.append((parent, child))
-                branch_of[pk(child)] = branch_of.get(parent.issuer_id, child.name)
+                branch_of[child.id] = branch_of.get(parent.issuer_id, child.name)  # type: ignore[index]
         if not pairs:
             break
         wanted = {(p.id, c.id) for p, c in pairs}
         for attempt in range(1, 4):
             existing = {
                 key: plan
-                for key, plan in _existing_sub_plans(session, [pk(p) for p, _ in pairs]).items()
+                for key, plan in _existing_sub_plans(session, [p.id for p, _ in pairs]).items()
                 if key in wanted
             }
             todo = [(p, c) for p, c in pairs if (p.id, c.id) not in existing]
             try:
                 with session.begin_nested():
-                    created, rows = _create_sub_plans(session, tree, todo, root_lines)
-                    requests = ensure_requests(session, [pk(p) for p in created])
+                    written = _create_sub_plans(session, tree, todo, root_lines)
+                    requests = _insert_requests(session, written)
                 break
             except IntegrityError:
                 # another cascade of this plan committed some of these sub-plans first: they
@@ -174,14 +227,14 @@ def cascade_plan(
                     raise
         result.existing += len(pairs) - len(todo)
         for _, child in todo:
-            name = branch_of[pk(child)]
+            name = branch_of[child.id]  # type: ignore[index]
             result.created_by_branch[name] = result.created_by_branch.get(name, 0) + 1
-        result.created += len(created)
-        result.rows_written += rows
+        result.created += len(written.plans)
+        result.rows_written += len(written.assignments) + written.deadlines
         result.requests_created += requests
         parents = [
             plan
-            for plan in list(existing.values()) + created
+            for plan in list(existing.values()) + written.plans
             if tree.committees.get(plan.issuer_id)
         ]
     result.rows_written += result.created + result.requests_created
@@ -193,13 +246,17 @@ def _root_deadlines(session: Session, tree_id: int) -> list[PlanDeadline]:
     return list(session.exec(select(PlanDeadline).where(PlanDeadline.plan_id == tree_id)).all())
 
 
-def _existing_sub_plans(session: Session, parent_ids: list[int]) -> dict[tuple[int, int], Plan]:
-    found: dict[tuple[int, int], Plan] = {}
-    for start in range(0, len(parent_ids), 500):
-        chunk = sorted(set(parent_ids[start : start + 500]))
-        for plan in session.exec(select(Plan).where(col(Plan.parent_id).in_(chunk))).all():
-            if plan.parent_id is not None:
-                found[(plan.parent_id, plan.issuer_id)] = plan
+def _existing_sub_plans(
+    session: Session, parent_ids: list[int]
+) -> dict[tuple[int, int], PlanRow]:
+    """The sub-plans of these plans, by (parent, issuer), as plain rows."""
+    found: dict[tuple[int, int], PlanRow] = {}
+    for chunk in batched(sorted(set(parent_ids))):
+        for row in session.execute(
+            sa_select(*PLAN_COLUMNS).where(PLAN.c.parent_id.in_(chunk))
+        ).all():
+            plan = PlanRow(*row)
+            found[(plan.parent_id, plan.issuer_id)] = plan  # type: ignore[index]
     return found
 
 
@@ -244,7 +301,7 @@ def _sources(tree: TreeIndex, parent_issuer: int, rows: list[dict]) -> _Sources:
         if unit is None:
             continue
         if unit.kind == UnitKind.committee:
-            out.own[pk(unit)] = row
+            out.own[unit.id] = row  # type: ignore[index]
         elif unit.parent_id == parent_issuer:
             role = tree.counterpart_role(unit)
             if role:
@@ -254,13 +311,15 @@ def _sources(tree: TreeIndex, parent_issuer: int, rows: list[dict]) -> _Sources:
 
 def _mapped_assignments(tree: TreeIndex, sources: _Sources, child: UnitRow) -> list[dict]:
     merged: dict[int, dict] = {}
+    child_id = cast(int, child.id)
 
     def add(unit: UnitRow, source: dict, label: str | None) -> None:
-        if unit.id in merged:  # e.g. Sở KH&ĐT and Sở Tài chính both map to Phòng TC-KH
-            merged[unit.id]["duties"] += "\n" + source["duties"]
+        unit_id = cast(int, unit.id)
+        if unit_id in merged:  # e.g. Sở KH&ĐT and Sở Tài chính both map to Phòng TC-KH
+            merged[unit_id]["duties"] += "\n" + source["duties"]
             return
-        merged[pk(unit)] = {
-            "unit_id": unit.id,
+        merged[unit_id] = {
+            "unit_id": unit_id,
             "role": source["role"],
             "requested": not unit.subordinate,
             "position": len(merged),
@@ -269,34 +328,37 @@ def _mapped_assignments(tree: TreeIndex, sources: _Sources, child: UnitRow) -> l
         }
 
     for source, role in sources.beside:
-        twin = tree.by_role.get((pk(child), role))
+        twin = tree.by_role.get((child_id, role))
         if twin is not None:
             add(twin, source, None)
-    own = sources.own.get(pk(child))
+    own = sources.own.get(child_id)
     if own is not None:
-        wards = tree.committees.get(pk(child), [])
+        wards = tree.committees.get(child_id, [])
+        label = tree.ward_label(child_id) if wards else None
         for ward in wards:
-            add(ward, own, tree.ward_label(pk(child)))
+            add(ward, own, label)
         if not wards:
             add(child, own, None)
-    return sorted(merged.values(), key=lambda a: a["position"])
+    return list(merged.values())  # in position order: positions are given in insertion order
 
 
 def _create_sub_plans(
     session: Session,
     tree: TreeIndex,
-    todo: list[tuple[Plan, UnitRow]],
+    todo: list[tuple[PlanRow, UnitRow]],
     root_lines: list[PlanDeadline],
-) -> tuple[list[Plan], int]:
-    """Insert the sub-plans of ``todo`` with their assignments and deadlines; returns the new
-    plans and the number of assignment and deadline rows written."""
+) -> _Written:
+    """Insert the sub-plans of ``todo`` with their assignments and deadlines (plain rows, the
+    new ids from the INSERT itself)."""
+    written = _Written()
     if not todo:
-        return [], 0
-    parent_ids = sorted({pk(p) for p, _ in todo})
-    assignments = _assignment_rows(session, parent_ids)
+        return written
+    parents = {p.id: p for p, _ in todo}
+    assignments = _assignment_rows(session, sorted(parents))
     sources = {
-        pk(p): _sources(tree, p.issuer_id, assignments.get(pk(p), [])) for p, _ in todo
+        pid: _sources(tree, p.issuer_id, assignments.get(pid, [])) for pid, p in parents.items()
     }
+    preambles = {pid: _preamble(session, tree, p) for pid, p in parents.items()}
     rows: list[dict[str, Any]] = []
     for parent, child in todo:
         agency = tree.standing_agency(child)
@@ -314,37 +376,131 @@ def _create_sub_plans(
                 "status": State.drafted,
                 "version": 1,
                 "signature_block": SIGNATURE_BLOCK,
-                "recipients": [],
-                "preamble": _preamble(session, tree, parent),
+                "preamble": preambles[parent.id],
             }
         )
-    _insert(session, Plan, rows)
-    new = _existing_sub_plans(session, parent_ids)
-    created = [new[(pk(p), pk(c))] for p, c in todo]
+    insert_many(session, PLAN, rows)
+    new_id = {
+        (parent, issuer): plan_id
+        for chunk in batched(sorted(parents))
+        for plan_id, parent, issuer in session.execute(
+            sa_select(PLAN.c.id, PLAN.c.parent_id, PLAN.c.issuer_id).where(
+                PLAN.c.parent_id.in_(chunk)
+            )
+        )
+    }
+    ids = [new_id[(p.id, cast(int, c.id))] for p, c in todo]
     # sections are not copied: a sub-plan reads its parent's until it writes its own
     # (planflow.services.plans.sections_of); copies cost 258 M characters at national scale
-    assignment_rows, deadline_rows = [], []
-    for (parent, child), plan in zip(todo, created, strict=True):
-        for a in _mapped_assignments(tree, sources[pk(parent)], child):
-            assignment_rows.append({"plan_id": plan.id, **a})
-        for line in root_lines:
-            due, upward = sub_plan_deadline(ReportKind(line.kind), line.due_on, plan.depth)
-            deadline_rows.append(
-                {
-                    "plan_id": plan.id,
-                    "kind": line.kind,
-                    "period": line.period,
-                    "due_on": due,
-                    "upward_due_on": upward,
-                    "recipient_id": plan.standing_agency_id,
-                }
+    for (parent, child), row, plan_id in zip(todo, rows, ids, strict=True):
+        written.plans.append(
+            PlanRow(
+                id=plan_id, parent_id=parent.id, root_id=row["root_id"],
+                issuer_id=row["issuer_id"], standing_agency_id=row["standing_agency_id"],
+                kind=parent.kind, year=parent.year, title=row["title"], depth=row["depth"],
+                number=None, issued_on=None,
             )
-    _insert(session, Assignment, assignment_rows)
-    _insert(session, PlanDeadline, deadline_rows)
-    return created, len(assignment_rows) + len(deadline_rows)
+        )
+        for a in _mapped_assignments(tree, sources[parent.id], child):
+            a["plan_id"] = plan_id
+            written.assignments.append(a)
+    insert_many(session, ASSIGNMENT, written.assignments)
+    _insert_deadlines(session, written, root_lines)
+    return written
 
 
-def _preamble(session: Session, tree: TreeIndex, parent: Plan) -> str:
+def _insert_deadlines(session: Session, written: _Written, root_lines: list[Any]) -> None:
+    """The new sub-plans' reporting deadlines, each root line's derived at their depth, to
+    their standing agency: one INSERT … SELECT per line, depth and batch of plans."""
+    plans = written.plans
+    for depth in sorted({p.depth for p in plans}):
+        ids = [p.id for p in plans if p.depth == depth]
+        for line in root_lines:
+            due, upward = sub_plan_deadline(ReportKind(line.kind), line.due_on, depth)
+            written.due_dates.add(due)
+            for chunk in batched(ids):
+                written.deadlines += rows_affected(
+                    session.execute(
+                        insert(DEADLINE).from_select(
+                            ["plan_id", "recipient_id", "kind", "period", "due_on",
+                             "upward_due_on"],
+                            sa_select(
+                                PLAN.c.id,
+                                PLAN.c.standing_agency_id,
+                                constant(DEADLINE.c.kind, line.kind),
+                                constant(DEADLINE.c.period, line.period),
+                                constant(DEADLINE.c.due_on, due),
+                                constant(DEADLINE.c.upward_due_on, upward),
+                            ).where(PLAN.c.id.in_(chunk)),
+                        )
+                    )
+                )
+
+
+def _insert_requests(session: Session, written: _Written) -> int:
+    """The new sub-plans' report requests: assigned unit × deadline line, the units as they
+    are on the deadline (successions, DESIGN.md §11), none owed by the recipient or the
+    issuer itself; one INSERT … SELECT per batch of plans."""
+    if not written.plans:
+        return 0
+    ids = [p.id for p in written.plans]
+    units = {a["unit_id"] for a in written.assignments}
+    units |= {p.standing_agency_id for p in written.plans if p.standing_agency_id}
+    moved = {  # only the units another body stands for on some deadline
+        day: {old: new for old, new in valid.items() if old != new}
+        for day, valid in units_on_days(session, units, written.due_dates).items()
+    }
+
+    def on_deadline(unit: Any) -> Any:
+        whens = [
+            (DEADLINE.c.due_on == day, case(mapping, value=unit, else_=unit))
+            for day, mapping in sorted(moved.items())
+            if mapping
+        ]
+        return case(*whens, else_=unit) if whens else unit
+
+    unit = on_deadline(ASSIGNMENT.c.unit_id)
+    recipient = on_deadline(func.coalesce(DEADLINE.c.recipient_id, PLAN.c.standing_agency_id))
+    now = utcnow()
+    created = 0
+    for chunk in batched(ids):
+        rows = (
+            sa_select(
+                PLAN.c.id,
+                unit,
+                DEADLINE.c.kind,
+                DEADLINE.c.period,
+                DEADLINE.c.due_on,
+                recipient,
+                constant(REQUEST.c.status, State.drafted),
+                constant(REQUEST.c.late, False),
+                constant(REQUEST.c.overdue, False),
+                constant(REQUEST.c.version, 1),
+                constant(REQUEST.c.created_at, now),
+            )
+            .distinct()  # two assigned bodies one successor stands for: one request
+            .select_from(PLAN)
+            .join(ASSIGNMENT, ASSIGNMENT.c.plan_id == PLAN.c.id)
+            .join(DEADLINE, DEADLINE.c.plan_id == PLAN.c.id)
+            .where(
+                PLAN.c.id.in_(chunk),
+                unit != PLAN.c.issuer_id,
+                or_(recipient.is_(None), unit != recipient),
+            )
+        )
+        created += rows_affected(
+            session.execute(
+                insert(REQUEST).from_select(
+                    ["plan_id", "unit_id", "kind", "period", "deadline", "recipient_id",
+                     "status", "late", "overdue", "version", "created_at"],
+                    rows,
+                )
+            )
+        )
+    return created
+
+
+def _preamble(session: Session, tree: TreeIndex, parent: PlanRow) -> str:
     issuer = tree.units.get(parent.issuer_id) or must_get(session, OrgUnit, parent.issuer_id)
     number = parent.number or "…/KH-UBND"
     when = parent.issued_on.strftime("%d/%m/%Y") if parent.issued_on else "…"
@@ -354,20 +510,17 @@ def _preamble(session: Session, tree: TreeIndex, parent: Plan) -> str:
 def _assignment_rows(session: Session, plan_ids: list[int]) -> dict[int, list[dict]]:
     """The assignments of these plans as plain dicts, in plan order."""
     grouped: dict[int, list[dict]] = defaultdict(list)
-    for start in range(0, len(plan_ids), 500):
-        chunk = plan_ids[start : start + 500]
+    for chunk in batched(plan_ids):
         for row in session.execute(
-            select(Assignment.plan_id, Assignment.unit_id, Assignment.role, Assignment.duties)
-            .where(col(Assignment.plan_id).in_(chunk))
-            .order_by(col(Assignment.plan_id), col(Assignment.position))
+            sa_select(
+                ASSIGNMENT.c.plan_id, ASSIGNMENT.c.unit_id, ASSIGNMENT.c.role,
+                ASSIGNMENT.c.duties,
+            )
+            .where(ASSIGNMENT.c.plan_id.in_(chunk))
+            .order_by(ASSIGNMENT.c.plan_id, ASSIGNMENT.c.position)
         ).mappings():
             grouped[row["plan_id"]].append(dict(row))
     return grouped
-
-
-def _insert(session: Session, model, rows: list[dict]) -> None:
-    for start in range(0, len(rows), 2000):  # Core insert: one executemany per chunk
-        session.execute(insert(model.__table__), rows[start : start + 2000])
 
 
 __all__ = ["CascadeResult", "cascade_plan", "sub_plan_deadline"]

@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import insert
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from planflow.config.db import batched, insert_many
 from planflow.models import (
     Assignment,
     OrgUnit,
@@ -25,7 +28,7 @@ from planflow.models.base import stored_ids, table_of
 from planflow.models.time import as_utc, utcnow
 from planflow.services import notify
 from planflow.services.reporting import submission_values
-from planflow.services.succession import units_on
+from planflow.services.succession import units_on_days
 from planflow.states import (
     OPEN,
     GuardFailed,
@@ -64,29 +67,27 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
     if not plan_ids:
         return 0
     plans: dict[int, tuple[int | None, int]] = {}
-    deadlines: dict[int, list] = {}
-    for start in range(0, len(plan_ids), 500):
-        chunk = plan_ids[start : start + 500]
+    lines: list[Any] = []
+    existing: set[tuple] = set()
+    assignments: list[tuple[int, int]] = []
+    for chunk in batched(plan_ids, 500):
         for pid, agency, issuer in session.execute(
             select(col(Plan.id), col(Plan.standing_agency_id), col(Plan.issuer_id)).where(
                 col(Plan.id).in_(chunk)
             )
         ).all():
             plans[pid] = (agency, issuer)
-        for line in session.execute(
-            sa_select(
-                col(PlanDeadline.plan_id),
-                col(PlanDeadline.kind),
-                col(PlanDeadline.period),
-                col(PlanDeadline.due_on),
-                col(PlanDeadline.recipient_id),
-            ).where(col(PlanDeadline.plan_id).in_(chunk))
-        ).all():
-            deadlines.setdefault(line.plan_id, []).append(line)
-    existing: set[tuple] = set()
-    assignments: list[tuple[int, int]] = []
-    for start in range(0, len(plan_ids), 500):
-        chunk = plan_ids[start : start + 500]
+        lines.extend(
+            session.execute(
+                sa_select(
+                    col(PlanDeadline.plan_id),
+                    col(PlanDeadline.kind),
+                    col(PlanDeadline.period),
+                    col(PlanDeadline.due_on),
+                    col(PlanDeadline.recipient_id),
+                ).where(col(PlanDeadline.plan_id).in_(chunk))
+            ).mappings()
+        )
         existing.update(
             tuple(row)
             for row in session.execute(
@@ -99,30 +100,55 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
             ).all()
         )
         assignments.extend(
-            session.exec(
+            (plan_id, unit_id)
+            for plan_id, unit_id in session.execute(
                 select(col(Assignment.plan_id), col(Assignment.unit_id))
                 .where(col(Assignment.plan_id).in_(chunk))
                 .order_by(col(Assignment.plan_id), col(Assignment.position))
             ).all()
         )
+    return insert_requests(
+        session, plans=plans, assignments=assignments, lines=lines, existing=existing
+    )
+
+
+def insert_requests(
+    session: Session,
+    *,
+    plans: Mapping[int, tuple[int | None, int]],
+    assignments: Iterable[tuple[int, int]],
+    lines: Iterable[Mapping[str, Any]],
+    existing: set[tuple] | None = None,
+) -> int:
+    """Insert the requests of these plans ({plan: (standing agency, issuer)}) from their
+    assignments ((plan, unit), in position order) and deadline lines (plan_id, kind, period,
+    due_on, recipient_id), leaving out the ``existing`` (plan, unit, kind, period); returns
+    how many were inserted."""
+    deadlines: dict[int, list[Mapping[str, Any]]] = defaultdict(list)
+    for line in lines:
+        deadlines[line["plan_id"]].append(line)
+    assignments = list(assignments)
+    existing = existing if existing is not None else set()
     # the bodies valid on each deadline: from 1/3/2025 Phòng Nội vụ receives (and no longer
     # owes) what was Phòng LĐTBXH's (DESIGN.md §11)
-    on_day: dict[date, dict[int, int]] = {}
-    for due in {line.due_on for lines in deadlines.values() for line in lines}:
-        ids = {u for _, u in assignments} | {a for a, _ in plans.values() if a}
-        ids |= {line.recipient_id for lines in deadlines.values() for line in lines}
-        on_day[due] = units_on(session, [i for i in ids if i], due)
+    ids = {u for _, u in assignments} | {a for a, _ in plans.values() if a}
+    ids |= {line["recipient_id"] for ls in deadlines.values() for line in ls}
+    on_day = units_on_days(
+        session,
+        [i for i in ids if i],
+        {line["due_on"] for ls in deadlines.values() for line in ls},
+    )
     rows = []
     for plan_id, assigned in assignments:
         agency, issuer = plans[plan_id]
         for line in deadlines.get(plan_id, []):
-            valid = on_day[line.due_on]
-            recipient = line.recipient_id or agency
+            valid = on_day[line["due_on"]]
+            recipient = line["recipient_id"] or agency
             recipient = valid.get(recipient, recipient) if recipient else None
             unit_id = valid.get(assigned, assigned)
             if unit_id in (recipient, issuer):
                 continue
-            key = (plan_id, unit_id, line.kind, line.period)
+            key = (plan_id, unit_id, line["kind"], line["period"])
             if key in existing:
                 continue
             existing.add(key)
@@ -130,9 +156,9 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
                 {
                     "plan_id": plan_id,
                     "unit_id": unit_id,
-                    "kind": line.kind,
-                    "period": line.period,
-                    "deadline": line.due_on,
+                    "kind": line["kind"],
+                    "period": line["period"],
+                    "deadline": line["due_on"],
                     "recipient_id": recipient,
                     "status": State.drafted,
                     "late": False,
@@ -140,8 +166,7 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
                     "version": 1,
                 }
             )
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(table_of(ReportRequest)), rows[start : start + 2000])
+    insert_many(session, table_of(ReportRequest), rows)
     return len(rows)
 
 

@@ -15,13 +15,12 @@ from datetime import datetime
 from functools import cache
 from typing import Any, cast
 
-from sqlalchemy import Select, bindparam, delete, func, insert, literal, null, select, update
-from sqlalchemy import cast as sql_cast
+from sqlalchemy import Select, bindparam, delete, func, insert, select, update
 from sqlalchemy.orm import attributes
 from sqlmodel import Session, SQLModel, col
 from transitions import EventData, Machine, MachineError
 
-from planflow.config.db import batched, rows_affected
+from planflow.config.db import batched, constant, rows_affected
 from planflow.models import Assignment, Plan, ReportRequest, State, TransitionLog
 from planflow.models.base import pk, table_of
 from planflow.models.time import as_utc, utcnow
@@ -315,13 +314,6 @@ def _write(
 AUDIT = table_of(TransitionLog)
 
 
-def _constant(column: Any, value: Any) -> Any:
-    """``value`` as a constant column of a SELECT feeding ``column`` (a NULL typed as it)."""
-    if value is None:
-        return sql_cast(null(), column.type).label(column.name)
-    return literal(value, type_=column.type).label(column.name)
-
-
 BULK_SAFE_GUARDS = {"deadline_set"}  # enforced by the schema (deadline is NOT NULL)
 
 
@@ -441,7 +433,7 @@ def fire_many(
                         ["entity_id", *same],
                         select(
                             table.c.id,
-                            *(_constant(AUDIT.c[name], value) for name, value in same.items()),
+                            *(constant(AUDIT.c[name], value) for name, value in same.items()),
                         )
                         .where(table.c.id.in_([i for i, b in found if b == before]))
                         .order_by(table.c.id),
@@ -466,7 +458,7 @@ def _fire_selected(
             select(
                 table.c.id,
                 table.c.status,
-                *(_constant(AUDIT.c[name], value) for name, value in audit.items()),
+                *(constant(AUDIT.c[name], value) for name, value in audit.items()),
             )
             .where(*movable)
             .order_by(table.c.id),
