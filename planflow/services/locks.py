@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import text
 from sqlmodel import Session
 
@@ -14,14 +12,7 @@ def begin_write(session: Session) -> None:
     SQLite starts a transaction lazily and takes its write lock at the first write, so rows read
     before could change under it: a statement that writes nothing takes the lock now (another
     writer waits for the commit, up to the busy timeout). PostgreSQL needs nothing here: the
-    rows themselves are locked with ``FOR UPDATE`` (see ``for_update``).
+    rows themselves are locked with ``SELECT … FOR UPDATE``.
     """
     if session.get_bind().dialect.name == "sqlite":
         session.execute(text("UPDATE report_request SET id = id WHERE 0 = 1"))
-
-
-def for_update(query: Any, session: Session) -> Any:
-    """``query`` locking the rows it reads, where the backend locks rows (PostgreSQL)."""
-    if session.get_bind().dialect.name == "postgresql":
-        return query.with_for_update()
-    return query
