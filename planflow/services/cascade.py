@@ -25,7 +25,7 @@ from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
-from planflow.config.db import batched, constant, insert_many, rows_affected
+from planflow.config.db import batched, constant, insert_many
 from planflow.config.settings import get_settings
 from planflow.models import (
     Assignment,
@@ -419,22 +419,28 @@ def _insert_deadlines(session: Session, written: _Written, root_lines: list[Any]
             due, upward = sub_plan_deadline(ReportKind(line.kind), line.due_on, depth)
             written.due_dates.add(due)
             for chunk in batched(ids):
-                written.deadlines += rows_affected(
-                    session.execute(
-                        insert(DEADLINE).from_select(
-                            ["plan_id", "recipient_id", "kind", "period", "due_on",
-                             "upward_due_on"],
-                            sa_select(
-                                PLAN.c.id,
-                                PLAN.c.standing_agency_id,
-                                constant(DEADLINE.c.kind, line.kind),
-                                constant(DEADLINE.c.period, line.period),
-                                constant(DEADLINE.c.due_on, due),
-                                constant(DEADLINE.c.upward_due_on, upward),
-                            ).where(PLAN.c.id.in_(chunk)),
-                        )
-                    )
+                written.deadlines += _inserted(
+                    session,
+                    insert(DEADLINE).from_select(
+                        ["plan_id", "recipient_id", "kind", "period", "due_on",
+                         "upward_due_on"],
+                        sa_select(
+                            PLAN.c.id,
+                            PLAN.c.standing_agency_id,
+                            constant(DEADLINE.c.kind, line.kind),
+                            constant(DEADLINE.c.period, line.period),
+                            constant(DEADLINE.c.due_on, due),
+                            constant(DEADLINE.c.upward_due_on, upward),
+                        ).where(PLAN.c.id.in_(chunk)),
+                    ),
                 )
+
+
+def _inserted(session: Session, statement: Any) -> int:
+    """Run an INSERT … SELECT; how many rows it inserted, counted from RETURNING (psycopg
+    gave -1 as the row count of these statements in the cascade)."""
+    table = statement.table
+    return len(session.execute(statement.returning(table.c.id)).all())
 
 
 def _insert_requests(session: Session, written: _Written) -> int:
@@ -488,14 +494,13 @@ def _insert_requests(session: Session, written: _Written) -> int:
                 or_(recipient.is_(None), unit != recipient),
             )
         )
-        created += rows_affected(
-            session.execute(
-                insert(REQUEST).from_select(
-                    ["plan_id", "unit_id", "kind", "period", "deadline", "recipient_id",
-                     "status", "late", "overdue", "version", "created_at"],
-                    rows,
-                )
-            )
+        created += _inserted(
+            session,
+            insert(REQUEST).from_select(
+                ["plan_id", "unit_id", "kind", "period", "deadline", "recipient_id",
+                 "status", "late", "overdue", "version", "created_at"],
+                rows,
+            ),
         )
     return created
 
