@@ -34,6 +34,7 @@ from planflow.models import (
 from planflow.models.base import pk
 from planflow.models.time import local_tz, utcnow
 from planflow.notifications.dispatcher import next_send_moment
+from planflow.vntext import kind_vi, vn_date, vn_int, vn_number
 
 DEMO_NUMBER = "01/KH-UBND"  # the seed is a draft without a number: the demo assigns one
 DEMO_ISSUED_ON = date(2025, 1, 20)
@@ -82,20 +83,12 @@ def step(console: Console, what: str) -> Iterator[None]:
         yield
 
 
-def num(value: int | None) -> str:
-    """1234567 → '1.234.567'; '–' for nothing."""
-    from planflow.documents.writing.render_model import vn_int
-
-    return vn_int(value)
-
-
 STATUS_VI = {
     "met": "đạt",
     "not met": "chưa đạt",
     "cannot be assessed": "chưa đánh giá được",
     "no target": "không có chỉ tiêu",
 }
-KIND_VI = {"six_month": "6 tháng", "annual": "năm", "sub_plan": "kế hoạch"}
 
 
 def local(day: date, hour: int = 9) -> datetime:
@@ -152,7 +145,9 @@ def issue_sub_plans(
             session=session, plan_id=pk(plan), actor=f"UBND {unit.name}", at=local(issued_on)
         )
     if drafted:
-        log.done.append(f"ban hành {num(len(drafted))} kế hoạch cấp dưới ngày {issued_on:%d/%m/%Y}")
+        log.done.append(
+            f"ban hành {vn_int(len(drafted))} kế hoạch cấp dưới ngày {vn_date(issued_on)}"
+        )
     else:
         log.reused.append("mọi kế hoạch cấp dưới đã ban hành")
     return len(drafted)
@@ -268,15 +263,15 @@ def simulate_units(
             counts["returned"] += 1
     if counts["on_time"] + counts["late"] == 0:
         log.reused.append(
-            f"yêu cầu báo cáo {KIND_VI.get(str(kind), kind)} {period}: {num(counts['missing'])} "
+            f"yêu cầu {kind_vi(kind)} {period}: {vn_int(counts['missing'])} "
             "còn mở (các đơn vị này không nộp trong demo); số còn lại đã xử lý ở lần chạy trước"
         )
     else:
         log.done.append(
-            f"mô phỏng {num(len(rows))} yêu cầu báo cáo {KIND_VI.get(str(kind), kind)} {period}: "
-            f"{num(counts['on_time'])} đúng hạn, {num(counts['late'])} muộn, "
-            f"{num(counts['missing'])} chưa nộp, {num(counts['returned'])} bị trả lại và nộp lại "
-            "(số liệu mô phỏng)"
+            f"mô phỏng {vn_int(len(rows))} yêu cầu {kind_vi(kind)} {period}: "
+            f"{vn_int(counts['on_time'])} đúng hạn, {vn_int(counts['late'])} muộn, "
+            f"{vn_int(counts['missing'])} chưa nộp, {vn_int(counts['returned'])} bị trả lại "
+            "và nộp lại (số liệu mô phỏng)"
         )
     return counts
 
@@ -295,16 +290,17 @@ def reorganise_year(plan_id: int, seed: int, log: DemoLog) -> None:
         session.commit()
     if moved.changed:
         log.done.append(
-            f"sắp xếp đơn vị hành chính Hà Nội ngày {REORGANISED_ON:%d/%m/%Y}: "
-            f"{num(moved.units_ended)} đơn vị kết thúc, {num(moved.plans_cancelled)} kế hoạch của "
-            f"quận, huyện, phường, xã bị huỷ, {num(moved.moved)} yêu cầu còn mở chuyển sang đơn "
-            f"vị mới, {num(moved.merged)} gộp, {num(moved.requests_created)} tạo mới"
+            f"sắp xếp đơn vị hành chính Hà Nội ngày {vn_date(REORGANISED_ON)}: "
+            f"{vn_int(moved.units_ended)} đơn vị kết thúc, {vn_int(moved.plans_cancelled)} "
+            f"kế hoạch của quận, huyện, phường, xã bị huỷ, {vn_int(moved.moved)} yêu cầu còn mở "
+            f"chuyển sang đơn vị mới, {vn_int(moved.merged)} gộp, "
+            f"{vn_int(moved.requests_created)} tạo mới"
         )
     else:
-        log.reused.append(f"Hà Nội đã sắp xếp đơn vị hành chính ngày {REORGANISED_ON:%d/%m/%Y}")
+        log.reused.append(f"Hà Nội đã sắp xếp đơn vị hành chính ngày {vn_date(REORGANISED_ON)}")
     cascaded = cascade_plan_flow(plan_id)  # what the hourly reconcile-cascades run does
     if cascaded.created:
-        log.done.append(f"đối soát phân cấp: {num(cascaded.created)} kế hoạch của xã, phường")
+        log.done.append(f"đối soát phân cấp: {vn_int(cascaded.created)} kế hoạch của xã, phường")
     with Session(engine, expire_on_commit=False) as session:
         issue_sub_plans(session, plan_id, log, issued_on=COMMUNE_PLANS_ON)
         session.commit()
@@ -358,8 +354,8 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
         plan_id, status = pk(plan), plan.status
     created = sum(loaded.created.values())
     (log.done if created else log.reused).append(
-        f"cây đơn vị Hà Nội ba cấp: tạo mới {num(created)}, đã có "
-        f"{num(sum(loaded.existing.values()))}"
+        f"cây đơn vị Hà Nội ba cấp: tạo mới {vn_int(created)}, đã có "
+        f"{vn_int(sum(loaded.existing.values()))}"
     )
     with step(console, "Khởi động Prefect, ban hành và phân cấp kế hoạch thành phố"):
         if status == State.drafted:
@@ -367,14 +363,14 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
             if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
                 raise PlanflowError(f"chưa ban hành được kế hoạch thành phố: {issued.message}")
             log.done.append(
-                f"ban hành kế hoạch thành phố: {num(issued.requests_issued)} yêu "
-                f"cầu báo cáo, {num(issued.sub_plans_created)} kế hoạch cấp dưới"
+                f"ban hành kế hoạch thành phố: {vn_int(issued.requests_issued)} yêu "
+                f"cầu báo cáo, {vn_int(issued.sub_plans_created)} kế hoạch cấp dưới"
             )
         else:
             again = cascade_plan_flow(plan_id)
             log.reused.append(
                 f"kế hoạch thành phố đã {status}; phân cấp lại: tạo mới "
-                f"{num(again.created)}, đã có {num(again.existing)}"
+                f"{vn_int(again.created)}, đã có {vn_int(again.existing)}"
             )
     with (
         step(console, "Ban hành kế hoạch cấp dưới, mô phỏng báo cáo 6 tháng của các đơn vị"),
@@ -390,18 +386,18 @@ def _run_demo(*, seed: int, console: Console | None) -> Path:
     with step(console, "Sắp xếp đơn vị hành chính 1/7/2025 và báo cáo năm"):
         reorganise_year(plan_id, seed, log)
     sweep_at = datetime(2025, 5, 31, 8, 0, tzinfo=local_tz())  # the morning after the city deadline
-    with step(console, f"Rà soát ngày {sweep_at:%d/%m/%Y} và gửi thông báo"):
+    with step(console, f"Rà soát ngày {vn_date(sweep_at)} và gửi thông báo"):
         sweep = daily_sweep_flow(now=sweep_at, send=False)
         log.done.append(
-            f"rà soát lúc {sweep_at:%H:%M %d/%m/%Y}: {num(sweep.overdue_total)} "
-            f"yêu cầu quá hạn, {num(sweep.messages_queued)} thông báo nhắc xếp hàng"
+            f"rà soát lúc {sweep_at:%H:%M %d/%m/%Y}: {vn_int(sweep.overdue_total)} "
+            f"yêu cầu quá hạn, {vn_int(sweep.messages_queued)} thông báo nhắc xếp hàng"
         )
         clock = next_send_moment(utcnow())
         sent = dispatch_outbox_flow(now=clock)
     log.done.append(
         f"gửi thông báo lúc {clock.astimezone(local_tz()):%H:%M %d/%m/%Y}: đã gửi "
-        f"{num(sent['sent'])}, thử lại sau {num(sent['retried'])}, "
-        f"lỗi {num(sent['dead'])}"
+        f"{vn_int(sent['sent'])}, thử lại sau {vn_int(sent['retried'])}, "
+        f"lỗi {vn_int(sent['dead'])}"
     )
     with Session(engine) as session:
         return print_summary(session, plan_id, console, out_dir)
@@ -421,7 +417,7 @@ def print_summary(session: Session, plan_id: int, console: Console, data_dir: Pa
     msg.add_column("loại/trạng thái")
     msg.add_column("số lượng", justify="right")
     for key, count in sorted(counts.items()):
-        msg.add_row(key, num(count))
+        msg.add_row(key, vn_int(count))
     console.print(msg)
     path = write_compiled_report(session, plan_id, data_dir)
     console.print(f"báo cáo 6 tháng: báo cáo tổng hợp đã ghi vào [bold]{path}[/]", soft_wrap=True)
@@ -437,7 +433,6 @@ def print_period(
     session: Session, plan_id: int, console: Console, kind: ReportKind, period: str, title: str
 ) -> None:
     """Completeness per compiling committee and the city's indicators for one period."""
-    from planflow.documents.writing.render_model import vn_number
     from planflow.services.aggregation import compiled_figures
 
     rows = session.exec(
@@ -458,10 +453,10 @@ def print_period(
         got = c.get("on_time", 0) + c.get("late", 0)
         table.add_row(
             unit.label,
-            num(expected),
-            num(c.get("on_time", 0)),
-            num(c.get("late", 0)),
-            num(c.get("missing", 0)),
+            vn_int(expected),
+            vn_int(c.get("on_time", 0)),
+            vn_int(c.get("late", 0)),
+            vn_int(c.get("missing", 0)),
             f"{vn_number(round(100 * got / expected, 2))} %",
         )
     console.print(table)
@@ -485,9 +480,9 @@ def print_period(
         fig.add_row(
             f.code,
             f.name,
-            num(f.female),
-            num(f.male),
-            num(f.total if f.kind != "ratio" else f.numerator),
+            vn_int(f.female),
+            vn_int(f.male),
+            vn_int(f.total if f.kind != "ratio" else f.numerator),
             vn_number(f.value),
             vn_number(f.target),
             STATUS_VI.get(f.status, f.status),

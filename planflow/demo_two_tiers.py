@@ -22,7 +22,6 @@ from planflow.demo import (
     DEMO_NUMBER,
     DemoLog,
     issue_sub_plans,
-    num,
     print_period,
     simulate_units,
     write_compiled_report,
@@ -31,6 +30,7 @@ from planflow.models import Assignment, Plan, ReportKind, Role, State
 from planflow.models.base import pk
 from planflow.models.time import local_tz, utcnow
 from planflow.notifications.dispatcher import next_send_moment
+from planflow.vntext import vn_int
 
 COMMUNES_LABEL = "Ủy ban nhân dân các xã, phường"
 
@@ -91,7 +91,7 @@ def two_tier_plan(session: Session, year: int, log: DemoLog) -> Plan:
     log.done.append(
         f"dự thảo năm 2025 đổi sang năm {year} thành kế hoạch {plan.id} (số {DEMO_NUMBER} và "
         f"các ngày do bản chạy thử gán): nhiệm vụ của Sở LĐTBXH giao cho Sở Nội vụ ({merged} "
-        f"khối), nhiệm vụ của các quận, huyện giao cho {num(len(communes))} xã, phường"
+        f"khối), nhiệm vụ của các quận, huyện giao cho {vn_int(len(communes))} xã, phường"
     )
     return plan
 
@@ -129,19 +129,20 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
         session.commit()
         plan_id, status = pk(plan), plan.status
     (log.done if loaded.total_created else log.reused).append(
-        f"đơn vị hai cấp của Hà Nội: tạo mới {num(loaded.total_created)}, đã có "
-        f"{num(loaded.total_existing)}"
+        f"đơn vị hai cấp của Hà Nội: tạo mới {vn_int(loaded.total_created)}, đã có "
+        f"{vn_int(loaded.total_existing)}"
     )
     if status == State.drafted:
         issued = issue_plan_flow(plan_id, actor="Sở Nội vụ")
         if not isinstance(issued, IssueSummary):  # a Failed state: the flow says why
             raise PlanflowError(f"chưa ban hành được kế hoạch thành phố: {issued.message}")
-        log.done.append(f"ban hành kế hoạch thành phố: {num(issued.requests_issued)} yêu cầu "
-                        f"báo cáo, {num(issued.sub_plans_created)} kế hoạch cấp dưới đã phân cấp")
+        log.done.append(f"ban hành kế hoạch thành phố: {vn_int(issued.requests_issued)} yêu cầu "
+                        f"báo cáo, {vn_int(issued.sub_plans_created)} kế hoạch cấp dưới "
+                        "đã phân cấp")
     else:
         again = cascade_plan_flow(plan_id)
         log.reused.append(f"kế hoạch thành phố đã có từ lần chạy trước; phân cấp chạy lại: tạo "
-                          f"mới {num(again.created)}")
+                          f"mới {vn_int(again.created)}")
     with Session(engine, expire_on_commit=False) as session:
         issue_sub_plans(session, plan_id, log, issued_on=date(year, 2, 10))
         session.commit()
@@ -150,9 +151,9 @@ def _run(*, year: int, seed: int, console: Console) -> Path:
     aggregate_period_flow(plan_id, ReportKind.six_month, period, actor="Sở Nội vụ")
     sweep = daily_sweep_flow(now=datetime(year, 5, 31, 8, 0, tzinfo=local_tz()), send=False)
     sent = dispatch_outbox_flow(now=next_send_moment(utcnow()))
-    log.done.append(f"rà soát ngày 31/05/{year}: {num(sweep.overdue_total)} yêu cầu quá hạn, "
-                    f"{num(sweep.messages_queued)} thông báo nhắc được xếp hàng; đã gửi "
-                    f"{num(sent['sent'])} thông báo")
+    log.done.append(f"rà soát ngày 31/5/{year}: {vn_int(sweep.overdue_total)} yêu cầu quá hạn, "
+                    f"{vn_int(sweep.messages_queued)} thông báo nhắc được xếp hàng; đã gửi "
+                    f"{vn_int(sent['sent'])} thông báo")
     for line in log.reused:
         console.print(f"[yellow]dùng lại[/] {line}")
     for line in log.done:

@@ -124,12 +124,12 @@ def report_import(
         report = import_form(session, path=file, actor=actor)
         request = must_get(session, ReportRequest, report.request_id)
         unit = must_get(session, OrgUnit, report.unit_id)
-        from planflow.states.machine import KIND_VI
+        from planflow.vntext import kind_vi
 
         when = "muộn" if request.late else "đúng hạn"
         line = (
             f"đã nhận {file.name}: yêu cầu {request.id} ({unit.label}, "
-            f"{KIND_VI.get(str(report.kind), str(report.kind))} {report.period}) nộp {when}"
+            f"{kind_vi(report.kind)} {report.period}) nộp {when}"
         )
     typer.echo(line)
 

@@ -11,6 +11,7 @@ import typer
 
 from planflow.commands.plans import parse_day, plan_app
 from planflow.states import PlanflowError
+from planflow.vntext import vn_int
 
 outbox_app = typer.Typer(help="Thông báo chờ gửi (hàng đợi gửi đi).", no_args_is_help=True)
 
@@ -71,8 +72,8 @@ def issue(
         cascade=cascade,
     )
     typer.echo(
-        f"Đã ban hành {summary.number}: {_n(summary.requests_issued)} yêu cầu báo cáo, "
-        f"{_n(summary.sub_plans_created)} dự thảo kế hoạch cấp dưới"
+        f"Đã ban hành {summary.number}: {vn_int(summary.requests_issued)} yêu cầu báo cáo, "
+        f"{vn_int(summary.sub_plans_created)} dự thảo kế hoạch cấp dưới"
     )
 
 
@@ -91,8 +92,8 @@ def cascade(
         units_per_task=units_per_task,
     )
     typer.echo(
-        f"Phân cấp xong: tạo mới {_n(s.created)} kế hoạch cấp dưới, {_n(s.existing)} "
-        f"đã có, {_n(s.requests_created)} yêu cầu báo cáo"
+        f"Phân cấp xong: tạo mới {vn_int(s.created)} kế hoạch cấp dưới, {vn_int(s.existing)} "
+        f"đã có, {vn_int(s.requests_created)} yêu cầu báo cáo"
     )
 
 
@@ -121,10 +122,10 @@ def aggregate(
         actor=actor,
     )
     typer.echo(
-        f"Tổng hợp xong {period}: {_n(s.compiled_units)} đơn vị, "
-        f"{_n(s.aggregated_requests)} báo cáo; chỉ tiêu đạt {_n(s.figures_met)}, "
-        f"chưa đạt {_n(s.figures_not_met)}, chưa đánh giá được "
-        f"{_n(s.figures_not_assessable)}"
+        f"Tổng hợp xong {period}: {vn_int(s.compiled_units)} đơn vị, "
+        f"{vn_int(s.aggregated_requests)} báo cáo; chỉ tiêu đạt {vn_int(s.figures_met)}, "
+        f"chưa đạt {vn_int(s.figures_not_met)}, chưa đánh giá được "
+        f"{vn_int(s.figures_not_assessable)}"
     )
 
 
@@ -139,11 +140,11 @@ def sweep(
 
     s = run_flow(daily_sweep_flow, "Rà soát", now=_now(now), send=send)
     typer.echo(
-        f"Rà soát xong: {_n(s.newly_overdue)} yêu cầu mới quá hạn (tổng "
-        f"{_n(s.overdue_total)}), {_n(s.messages_queued)} thông báo xếp hàng, "
-        f"đã gửi {_n(s.sent)}, thử lại sau {_n(s.retried)}, lỗi {_n(s.dead)}"
+        f"Rà soát xong: {vn_int(s.newly_overdue)} yêu cầu mới quá hạn (tổng "
+        f"{vn_int(s.overdue_total)}), {vn_int(s.messages_queued)} thông báo xếp hàng, "
+        f"đã gửi {vn_int(s.sent)}, thử lại sau {vn_int(s.retried)}, lỗi {vn_int(s.dead)}"
         + (" (ngoài giờ gửi)" if s.quiet_hours else "")
-        + (f", tổng hợp lại {_n(s.recompiled)} báo cáo tổng hợp" if s.recompiled else "")
+        + (f", tổng hợp lại {vn_int(s.recompiled)} báo cáo tổng hợp" if s.recompiled else "")
     )
 
 
@@ -156,7 +157,7 @@ def outbox_send(
 
     r = run_flow(dispatch_outbox_flow, "Gửi thông báo", now=_now(now))
     typer.echo(
-        f"Đã gửi {_n(r['sent'])}, thử lại sau {_n(r['retried'])}, lỗi {_n(r['dead'])}"
+        f"Đã gửi {vn_int(r['sent'])}, thử lại sau {vn_int(r['retried'])}, lỗi {vn_int(r['dead'])}"
         + (" (ngoài giờ gửi: 7:00–21:00)" if r["quiet"] else "")
     )
 
@@ -170,8 +171,8 @@ def outbox_retry_dead(
 
     r = run_flow(retry_dead_flow, "Gửi lại thông báo lỗi", now=_now(now))
     typer.echo(
-        f"Đưa lại hàng đợi {_n(r['requeued'])} thông báo; đã gửi {_n(r['sent'])}, "
-        f"lỗi {_n(r['dead'])}"
+        f"Đưa lại hàng đợi {vn_int(r['requeued'])} thông báo; đã gửi {vn_int(r['sent'])}, "
+        f"lỗi {vn_int(r['dead'])}"
     )
 
 
@@ -197,12 +198,6 @@ def deploy(
     for name in names:
         typer.echo(f"  {name}")
     typer.echo(f"Chạy chúng bằng: prefect worker start --pool {pool}")
-
-
-def _n(value: int) -> str:
-    from planflow.documents.writing.render_model import vn_int
-
-    return vn_int(value)
 
 
 def register(app: typer.Typer) -> None:

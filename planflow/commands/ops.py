@@ -29,7 +29,8 @@ def status(as_json: bool = typer.Option(False, "--json", help="in dạng JSON"))
                       "`planflow plan import TỆP --save`")
         return
     from planflow.models.enums import State
-    from planflow.states.machine import KIND_VI, STATE_VI
+    from planflow.states.machine import STATE_VI
+    from planflow.vntext import kind_vi
 
     for tree in summary:
         table = Table(title=f"Kế hoạch {tree['plan_id']} {tree['number'] or '(chưa có số)'} "
@@ -41,7 +42,7 @@ def status(as_json: bool = typer.Option(False, "--json", help="in dạng JSON"))
             table.add_column(STATE_VI[State(state)], justify="right")
         table.add_row("kế hoạch", *(str(tree["plans_by_state"].get(s, 0)) for s in states))
         for kind, by_state in sorted(tree["requests_by_kind_and_state"].items()):
-            table.add_row(f"yêu cầu: {KIND_VI.get(kind, kind)}",
+            table.add_row(f"yêu cầu: {kind_vi(kind)}",
                           *(str(by_state.get(s, 0)) for s in states))
         console.print(table)
         for c in tree["stale_compiled_reports"]:

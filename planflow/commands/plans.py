@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from planflow.vntext import kind_vi, vn_date
+
 if TYPE_CHECKING:
     from planflow.documents.reading.importer import ImportedPlan
 
@@ -80,8 +82,6 @@ def _summary(imported: ImportedPlan) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    from planflow.states.machine import KIND_VI
-
     console = Console(highlight=False)
     if not console.is_terminal:  # piped or captured: keep long names on one line
         console.width = 200
@@ -106,7 +106,7 @@ def _summary(imported: ImportedPlan) -> None:
     table = Table("báo cáo", "hạn", "gửi", "mã", "từ", title="chế độ báo cáo")
     for line in d["deadlines"]:
         table.add_row(
-            KIND_VI.get(line["report_kind"], line["report_kind"]),
+            kind_vi(line["report_kind"]),
             line["due_on"],
             line["to_unit"] or "?",
             line["to_unit_code"] or "-",
@@ -188,7 +188,7 @@ def set_(
             signer_title=signer_title,
         )
         problems = issuable_problems(session, plan)
-        when = plan.issued_on.strftime("%d/%m/%Y") if plan.issued_on else "chưa có ngày"
+        when = vn_date(plan.issued_on) if plan.issued_on else "chưa có ngày"
         signed = ", ".join(x for x in (plan.signer_name, plan.signer_title) if x) or "chưa có"
         typer.echo(
             f"Kế hoạch {plan_id}: số {plan.number or 'chưa có'}, ngày ban hành {when}, "

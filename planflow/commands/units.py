@@ -7,6 +7,8 @@ from typing import TYPE_CHECKING
 
 import typer
 
+from planflow.vntext import LEVEL_VI, UNIT_KIND_VI, vn_int
+
 if TYPE_CHECKING:
     from rich.console import Console
     from rich.tree import Tree
@@ -57,7 +59,6 @@ def load(
         result = load_units(
             session=session, province=province, tiers=tiers, demo_contacts=demo_contacts
         )
-    from planflow.documents.writing.render_model import vn_int
 
     seconds = time.perf_counter() - started
     what = refs[0].name if len(refs) == 1 else f"{len(refs)} tỉnh, thành phố"
@@ -197,18 +198,14 @@ def _find_units(session: Session, code: str, tiers: int | None) -> list[OrgUnit]
     return found
 
 
-LEVEL_VI = {"province": "cấp tỉnh", "district": "cấp huyện", "ward": "cấp xã"}
-KIND_VI = {"committee": "UBND", "agency": "cơ quan chuyên môn", "mass_org": "tổ chức đoàn thể"}
-
-
 def _render(session: Session, root: OrgUnit, depth: int) -> Tree:
     from rich.tree import Tree
 
     from planflow.services import hierarchy
 
     counts = ", ".join(
-        f"{KIND_VI.get(kind.value, kind.value)} {LEVEL_VI.get(level.value, level.value)} "
-        f"{n:,}".replace(",", ".")
+        f"{UNIT_KIND_VI.get(kind.value, kind.value)} {LEVEL_VI.get(level.value, level.value)} "
+        f"{vn_int(n)}"
         for level, kind, n in hierarchy.tree_summary(session, root)
     )
     top = Tree(f"{_label(root)}\n[dim]{root.tiers} cấp · {counts}[/]")

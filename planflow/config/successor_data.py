@@ -26,6 +26,7 @@ from pathlib import Path
 from typing import Any
 
 from planflow.models.enums import Level
+from planflow.vntext import fold
 
 PACKAGE = "vietnamadminunits"
 
@@ -79,10 +80,9 @@ class Reorganisation:
 
 
 @lru_cache(maxsize=65536)
-def fold(text: str) -> str:
-    """The package's keys: lower case, no diacritics, no spaces: "Phường Mộ Lao" → "phuongmolao"."""
-    text = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
-    return re.sub(r"[^a-z0-9]", "", "".join(c for c in text if not unicodedata.combining(c)))
+def package_key(text: str) -> str:
+    """The package's keys: folded, letters and digits only: "Phường Mộ Lao" → "phuongmolao"."""
+    return re.sub(r"[^a-z0-9]", "", fold(text))
 
 
 def _spaced(name: str) -> str:
@@ -120,9 +120,9 @@ def successions() -> Successions:
         for p in divisions(2).provinces:
             for w in p.children:
                 official[(p.code, _spaced(w.name))] = w.code
-                official.setdefault((p.code, fold(w.name)), w.code)
+                official.setdefault((p.code, package_key(w.name)), w.code)
         new_wards = {
-            (p, w): official.get((p_code, _spaced(name))) or official[(p_code, fold(name))]
+            (p, w): official.get((p_code, _spaced(name))) or official[(p_code, package_key(name))]
             for p, w, p_code, name in db.execute(
                 "SELECT provinceKey, wardKey, provinceCode, ward FROM admin_units"
             )
@@ -150,13 +150,13 @@ def successions() -> Successions:
     wards: dict[str, tuple[NewCommune, ...]] = {}
     fallback: dict[str, str] = {}
     for province in divisions(3).provinces:
-        p_key = fold(province.name)
+        p_key = package_key(province.name)
         for district in province.children:
-            d_key = fold(district.name)
+            d_key = package_key(district.name)
             missing = []
             for ward in district.children:
                 found = by_code.get(ward.code) or by_code.get(
-                    legacy.get(f"{p_key}_{d_key}_{fold(ward.name)}", "")
+                    legacy.get(f"{p_key}_{d_key}_{package_key(ward.name)}", "")
                 )
                 if found:
                     wards[ward.code] = found

@@ -3,7 +3,7 @@ reader (``reading.excel_form``): the form is read back by the cells it was writt
 
 from __future__ import annotations
 
-from planflow.models import IndicatorKind, ReportKind
+from planflow.models import IndicatorKind
 
 SHEET = "Báo cáo"
 MARK = "planflow report form v1"
@@ -43,9 +43,3 @@ NARRATIVE = (
     ("difficulties", "Khó khăn, vướng mắc"),
     ("proposals", "Đề xuất, kiến nghị"),
 )
-KIND_VI = {
-    ReportKind.sub_plan: "Kế hoạch thực hiện của đơn vị",
-    ReportKind.six_month: "Báo cáo 6 tháng",
-    ReportKind.annual: "Báo cáo năm",
-    ReportKind.ad_hoc: "Báo cáo đột xuất",
-}

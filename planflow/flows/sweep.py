@@ -10,7 +10,6 @@ from prefect.cache_policies import NONE
 from pydantic import BaseModel
 from sqlmodel import col, select
 
-from planflow.documents.writing.render_model import vn_int
 from planflow.flows.runtime import (
     artifact_key,
     db_slot,
@@ -23,6 +22,7 @@ from planflow.models.time import as_utc, utcnow
 from planflow.services.deadlines import today_local
 from planflow.services.sweep import OPEN, mark_overdue
 from planflow.states.machine import STATE_VI
+from planflow.vntext import kind_vi, vn_date, vn_int
 
 
 class SweepSummary(BaseModel):
@@ -91,8 +91,8 @@ def operator_view(limit: int = 200) -> tuple[list[dict], list[dict]]:
         dead = dead_messages(session, limit=limit)
         return (
             [
-                {"Đơn vị": u.label, "Yêu cầu": r.id, "Loại báo cáo": KIND_VI.get(r.kind, r.kind),
-                 "Kỳ": r.period, "Hạn": r.deadline.strftime("%d/%m/%Y"),
+                {"Đơn vị": u.label, "Yêu cầu": r.id, "Loại báo cáo": kind_vi(r.kind),
+                 "Kỳ": r.period, "Hạn": vn_date(r.deadline),
                  "Trạng thái": STATE_VI.get(r.status, r.status)}
                 for r, u in overdue
             ],
@@ -104,15 +104,11 @@ def operator_view(limit: int = 200) -> tuple[list[dict], list[dict]]:
         )
 
 
-KIND_VI = {"sub_plan": "kế hoạch của đơn vị", "six_month": "báo cáo 6 tháng",
-           "annual": "báo cáo năm"}
-
-
 def sweep_run_name() -> str:
     now = run_parameter("now")
     moment = as_utc(now if isinstance(now, datetime) else (
         datetime.fromisoformat(now) if isinstance(now, str) else utcnow()))
-    return f"rà soát ngày {today_local(moment).strftime('%d/%m/%Y')}"
+    return f"rà soát ngày {vn_date(today_local(moment))}"
 
 
 @flow(name="dispatch-outbox", flow_run_name="gửi thông báo")

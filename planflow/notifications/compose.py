@@ -15,6 +15,7 @@ from planflow.notifications import links
 from planflow.notifications.outbox import Draft, make_key
 from planflow.notifications.phones import normalise_phone
 from planflow.notifications.render import fit_text, render, zns_params
+from planflow.vntext import vn_date
 
 ROLE_LABELS = {Role.lead: "chủ trì", Role.coordinate: "phối hợp"}
 
@@ -40,7 +41,7 @@ def plan_doc(plan: Plan) -> str:
     """``Kế hoạch số 70/KH-UBND ngày 17/02/2024``, or the plan by its title while unnumbered."""
     noun = "Kế hoạch" if plan.kind == "plan" else "Chương trình"
     if plan.number:
-        issued = f" ngày {plan.issued_on.strftime('%d/%m/%Y')}" if plan.issued_on else ""
+        issued = f" ngày {vn_date(plan.issued_on)}" if plan.issued_on else ""
         return f"{noun} số {plan.number}{issued}"
     return f"{noun} «{plan.title}»"
 

@@ -33,6 +33,7 @@ from planflow.notifications.compose import (
 )
 from planflow.notifications.outbox import Draft, enqueue
 from planflow.states import OPEN
+from planflow.vntext import cap, vn_date
 
 HORIZON = timedelta(days=120)  # no reminder is due more than this long before a deadline
 _CHUNK = 500
@@ -293,8 +294,8 @@ def _message_for(unit: OrgUnit, unit_items: list[Item], describe, today: date):
 
 
 def _digest_line(section: str, f: dict[str, Any]) -> str:
-    report = f["report"][:1].upper() + f["report"][1:]
-    deadline = f["deadline"].strftime("%d/%m/%Y")
+    report = cap(f["report"])
+    deadline = vn_date(f["deadline"])
     if section == "escalation":
         return (
             f"{f['unit']}: chưa gửi {f['report']} theo {f['plan_ref']}, hạn {deadline}, "

@@ -10,6 +10,7 @@ from typing import Any
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from planflow.models.outbox import MessageKind
+from planflow.vntext import cap, uncap, vn_date
 
 # Zalo OA rejects a consultation text over 2,000 characters; longer texts become summary + link.
 ZALO_TEXT_LIMIT = 2000
@@ -22,21 +23,6 @@ class Rendered:
     subject: str
     text: str
     html: str
-
-
-def cap(value: str) -> str:
-    """The first letter in capitals, the rest untouched (unlike ``capitalize``)."""
-    return value[:1].upper() + value[1:]
-
-
-def uncap(value: str) -> str:
-    """The first letter in lower case: a title continuing a sentence."""
-    return value[:1].lower() + value[1:]
-
-
-def vn_date(value: date | None) -> str:
-    """``30/05/2025``, the way official letters write dates; an empty string for None."""
-    return value.strftime("%d/%m/%Y") if value else ""
 
 
 @cache
@@ -83,5 +69,10 @@ def fit_text(text: str, link: str, *, limit: int = ZALO_TEXT_LIMIT) -> str:
 
 def zns_params(*, unit: str, subject: str, deadline: date | None, link: str) -> dict[str, str]:
     """The data of the approved ZNS template: ``unit_name``, ``subject``, ``deadline``, ``link``."""
-    values = {"unit_name": unit, "subject": subject, "deadline": vn_date(deadline), "link": link}
+    values = {"unit_name": unit, "subject": subject, "deadline": _zns_date(deadline), "link": link}
     return {k: v[:ZNS_PARAM_LIMIT] for k, v in values.items()}
+
+
+def _zns_date(value: date | None) -> str:
+    # a ZNS template's date parameter is validated as dd/mm/yyyy: a format, not wording
+    return value.strftime("%d/%m/%Y") if value else ""

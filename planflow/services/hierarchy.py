@@ -8,7 +8,6 @@ Functions take a Session, flush, and never commit.
 from __future__ import annotations
 
 import re
-import unicodedata
 import zlib
 from collections import Counter, defaultdict
 from collections.abc import Iterable
@@ -25,6 +24,7 @@ from planflow.models.enums import Level, UnitKind
 from planflow.models.org import OrgUnit
 from planflow.models.time import utcnow
 from planflow.states.errors import NotFound, ValidationFailed
+from planflow.vntext import fold
 
 ALL = "all"
 LEVEL_ORDER = {level: i for i, level in enumerate(Level)}
@@ -32,7 +32,7 @@ KIND_ORDER = {UnitKind.committee: 0, UnitKind.agency: 1, UnitKind.mass_org: 2}
 # Listing children: the bodies beside a committee before the committees below it.
 _CHILD_ORDER = {UnitKind.agency: 0, UnitKind.mass_org: 1, UnitKind.committee: 2}
 
-# Spellings people use that the lists do not carry (after folding, see _fold).
+# Spellings people use that the lists do not carry (after folding, see _search_key).
 _PROVINCE_ALIASES = {"hcm": "79", "tphcm": "79", "sai gon": "79", "thua thien hue": "46"}
 _PREFIXES = ("thanh pho ", "tinh ", "tp ")
 # Fields the loader owns; a re-run rewrites them when the shipped data changed.
@@ -96,11 +96,9 @@ class LoadResult:
 # -- finding provinces -----------------------------------------------------------------------
 
 
-def _fold(text: str) -> str:
-    """Lower case, no diacritics, words separated by one space: "Đắk Lắk" -> "dak lak"."""
-    text = unicodedata.normalize("NFKD", text.strip().casefold().replace("đ", "d"))
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^a-z0-9]+", " ", text).strip()
+def _search_key(text: str) -> str:
+    """Folded, words separated by one space: "Đắk  Lắk" -> "dak lak"."""
+    return re.sub(r"[^a-z0-9]+", " ", fold(text)).strip()
 
 
 def _strip_prefix(key: str) -> str:
@@ -113,7 +111,7 @@ def _province_index(tiers: int) -> dict[str, ProvinceRef]:
     for div in divisions(tiers).provinces:
         ref = ProvinceRef(tiers, div.code, div.name, div.division_type, div.codename or "", div)
         for key in (div.code, div.name, div.codename or ""):
-            folded = _fold(key)
+            folded = _search_key(key)
             index[folded] = index[_strip_prefix(folded)] = ref
     for alias, code in _PROVINCE_ALIASES.items():
         index[alias] = index[code]
@@ -132,7 +130,7 @@ def check_tiers(tiers: int) -> int:
 def find_province(name_or_code: str, tiers: int) -> ProvinceRef:
     """The province a name, code or codename names, forgiving case, accents and prefixes."""
     index = _province_index(check_tiers(tiers))
-    key = _fold(name_or_code)
+    key = _search_key(name_or_code)
     if key.isdigit():
         key = f"{int(key):02d}"
     ref = index.get(key) or index.get(_strip_prefix(key))
@@ -146,7 +144,7 @@ def find_province(name_or_code: str, tiers: int) -> ProvinceRef:
 
 def resolve_provinces(name_or_code: str, tiers: int) -> list[ProvinceRef]:
     """One province, or every province of the list for ``"all"``."""
-    if _fold(name_or_code) == ALL:
+    if _search_key(name_or_code) == ALL:
         return list_provinces(tiers)
     return [find_province(name_or_code, tiers)]
 

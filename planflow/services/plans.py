@@ -41,6 +41,7 @@ from planflow.states import (
     not_issuable_message,
 )
 from planflow.states.machine import STATE_VI
+from planflow.vntext import vn_date
 
 
 @dataclass(frozen=True)
@@ -273,7 +274,7 @@ def parent_citation(session: Session, parent: Plan) -> str:
     "…" stands for a number or a date the parent does not have yet."""
     issuer = session.get(OrgUnit, parent.issuer_id)
     number = parent.number or "…/KH-UBND"
-    when = parent.issued_on.strftime("%d/%m/%Y") if parent.issued_on else "…"
+    when = vn_date(parent.issued_on) if parent.issued_on else "…"
     return f"{CITATION}{number} ngày {when} của UBND {issuer.name if issuer else '…'}"
 
 

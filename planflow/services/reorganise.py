@@ -45,6 +45,7 @@ from planflow.services import hierarchy
 from planflow.services.deadlines import derive_deadline
 from planflow.services.succession import _edge, _existing_edges, insert_edges, units_on
 from planflow.states import NotFound, ValidationFailed, fire_many
+from planflow.vntext import vn_date
 
 OPEN = (State.drafted, State.issued, State.acknowledged)
 ACTOR = "planflow units reorganise"
@@ -392,7 +393,7 @@ def _transfer_plans(
         )
         audit.append(_audit(
             "plan", plan.id, "transfer", plan.status, actor,
-            f"Từ {on:%d/%m/%Y}: UBND {scope.old[plan.issuer_id].name} "
+            f"Từ {vn_date(on)}: UBND {scope.old[plan.issuer_id].name} "
             "(đơn vị hành chính trước sắp xếp) chuyển "
             f"kế hoạch cho UBND {scope.new[new_issuer].name}, cơ quan thường trực "
             f"{scope.new[agency].name if agency else 'chưa xác định'} ({sources['provinces']})",
@@ -421,7 +422,7 @@ def _cancel_plans(
         if issuer.level == Level.district:
             province = scope.new[scope.new_province[scope.province_code(issuer)]]
             reasons[plan.id] = (
-                f"UBND {issuer.name} kết thúc hoạt động từ {on:%d/%m/%Y} "
+                f"UBND {issuer.name} kết thúc hoạt động từ {vn_date(on)} "
                 f"({change.sources['districts']}); nhiệm vụ chuyển cho UBND các xã, phường mới "
                 f"và UBND {province.name}"
             )
@@ -429,7 +430,7 @@ def _cancel_plans(
             target = scope.new.get(successor_of.get(issuer.id, -1))
             into = f"; nhập vào {target.name}" if target else ""
             reasons[plan.id] = (
-                f"UBND {issuer.name} kết thúc hoạt động từ {on:%d/%m/%Y}{into} "
+                f"UBND {issuer.name} kết thúc hoạt động từ {vn_date(on)}{into} "
                 f"(sắp xếp đơn vị hành chính cấp xã năm 2025)"
             )
     cancelled = fire_many(session, Plan, sorted(reasons), "cancel", actor=actor, reasons=reasons,
@@ -498,7 +499,7 @@ def _move_requests(
         if unit.level == Level.district or target_id is None:
             province = scope.new[scope.new_province[scope.province_code(unit)]]
             cancel[request.id] = (
-                f"{_label(unit)} kết thúc hoạt động từ {on:%d/%m/%Y} "
+                f"{_label(unit)} kết thúc hoạt động từ {vn_date(on)} "
                 "("
                 + (change.sources["districts"] if unit.level == Level.district else "sắp xếp 2025")
                 +
@@ -510,7 +511,7 @@ def _move_requests(
         receiver = scope.beside_new.get((transferred.get(plan.id, -1), standing)) if plan else None
         if plan is None or target_id in (transferred.get(plan.id, plan.issuer_id), receiver):
             cancel[request.id] = (
-                f"{_label(unit)} kết thúc hoạt động từ {on:%d/%m/%Y}; "
+                f"{_label(unit)} kết thúc hoạt động từ {vn_date(on)}; "
                 f"{_label(target)} ban hành kế hoạch hoặc nhận báo cáo, không tự báo cáo cho mình"
             )
             continue
@@ -530,7 +531,7 @@ def _move_requests(
         if found is not None and found.status not in OPEN:
             for request, _ in items:
                 cancel[request.id] = (
-                    f"{_label(scope.old[request.unit_id])} kết thúc hoạt động từ {on:%d/%m/%Y}; "
+                    f"{_label(scope.old[request.unit_id])} kết thúc hoạt động từ {vn_date(on)}; "
                     f"{_label(target)} đã có yêu cầu {found.id} ({found.status}) cho kỳ này"
                 )
             continue
@@ -545,7 +546,7 @@ def _move_requests(
             audit.append(_audit(
                 "report_request", first.id, "transfer", first.status, actor,
                 f"chuyển từ {_label(scope.old[first.unit_id])} sang {_label(target)} "
-                f"từ {on:%d/%m/%Y}; hạn mới {deadline:%d/%m/%Y}",
+                f"từ {vn_date(on)}; hạn mới {vn_date(deadline)}",
             ))
             result.moves.append(Move(first.id, kind, period, first.unit_id, target_id, plan_id,
                                      deadline))
@@ -553,7 +554,7 @@ def _move_requests(
             origin = scope.old[request.unit_id]
             merges[request.id] = (
                 f"gộp vào yêu cầu {keep_id} của {_label(target)} "
-                f"(chuyển từ {_label(origin)}, từ {on:%d/%m/%Y})"
+                f"(chuyển từ {_label(origin)}, từ {vn_date(on)})"
             )
             if found is not None:
                 origins_added[keep_id].append(origin.id)
@@ -792,7 +793,7 @@ def describe(result: ReorganiseResult, *, dry_run: bool, limit: int = 30) -> lis
     verb = "sẽ" if dry_run else "đã"
     provinces = ", ".join(result.provinces[:10]) + ("…" if len(result.provinces) > 10 else "")
     lines = [
-        f"{head}sắp xếp đơn vị hành chính từ {result.on:%d/%m/%Y}, "
+        f"{head}sắp xếp đơn vị hành chính từ {vn_date(result.on)}, "
         + f"{len(result.provinces)} tỉnh/thành phố ({provinces})",
         f"  Đơn vị {verb} kết thúc hoạt động: {result.units_ended:,}",
         f"  Quan hệ kế thừa {verb} ghi nhận: {result.edges_added:,}",

@@ -29,6 +29,7 @@ from planflow.models.base import pk, table_of
 from planflow.models.time import as_utc, end_of_local_day, utcnow
 from planflow.services.catalogue import indicators
 from planflow.states import IllegalTransition, NotFound, ValidationFailed, fire
+from planflow.vntext import vn_int
 
 FIELDS: dict[IndicatorKind, tuple[str, ...]] = {
     IndicatorKind.count: ("total",),
@@ -58,11 +59,6 @@ def maximum_of(indicator: Indicator) -> int:
     """The largest figure one unit may report for ``indicator``: its catalogue maximum, and
     never beyond the column."""
     return min(indicator.maximum or COLUMN_MAX, COLUMN_MAX)
-
-
-def _dotted(value: int) -> str:
-    """1000000 -> 1.000.000, as Vietnamese writes numbers."""
-    return f"{value:,}".replace(",", ".")
 
 
 def _problem(
@@ -132,7 +128,7 @@ def validate_figures(
                     _problem(
                         at,
                         "above_maximum",
-                        f"{_dotted(value)} vượt mức tối đa {_dotted(ceiling)} "
+                        f"{vn_int(value)} vượt mức tối đa {vn_int(ceiling)} "
                         f"{indicator.unit} của chỉ tiêu (danh mục chỉ tiêu)".replace("  ", " "),
                         {"value": value, "maximum": ceiling, "unit": indicator.unit},
                     )

@@ -26,6 +26,7 @@ from planflow.models.base import pk, table_of
 from planflow.models.time import as_utc, utcnow
 from planflow.states.errors import ConcurrentTransition, GuardFailed, IllegalTransition
 from planflow.states.tables import MOVES, Move
+from planflow.vntext import kind_vi
 
 ENTITY_OF: dict[type[SQLModel], str] = {Plan: "plan", ReportRequest: "report_request"}
 
@@ -66,13 +67,10 @@ def describe(row: Any) -> str:
     if isinstance(row, Plan):
         return f"kế hoạch {row.id} ({row.number or 'chưa có số'})"
     if isinstance(row, ReportRequest):
-        kind = KIND_VI.get(str(row.kind), str(row.kind))
-        return f"yêu cầu báo cáo {row.id} ({kind} {row.period}, đơn vị {row.unit_id})"
+        return f"yêu cầu báo cáo {row.id} ({kind_vi(row.kind)} {row.period}, đơn vị {row.unit_id})"
     return f"{type(row).__name__} {getattr(row, 'id', '?')}"
 
 
-KIND_VI = {"sub_plan": "kế hoạch của đơn vị", "six_month": "báo cáo 6 tháng",
-           "annual": "báo cáo năm"}
 TRIGGER_VI = {"issue": "ban hành", "acknowledge": "tiếp nhận", "submit": "nộp báo cáo",
               "return": "trả lại", "aggregate": "tổng hợp", "cancel": "huỷ"}
 ENTITY_VI = {"plan": "kế hoạch", "report_request": "yêu cầu báo cáo"}

@@ -13,8 +13,8 @@ import pytest
 
 from planflow.documents.reading.parser import ParsedPlan, parse_plan
 from planflow.documents.reading.source import read_source
-from planflow.documents.vntext import name_key
 from planflow.models import PlanKind, ReportKind, Role
+from planflow.vntext import name_key
 from tests.documents.conftest import DAKLAK_2023, HADONG_2024, HANOI_2020, HANOI_2025
 
 

@@ -9,7 +9,7 @@ import re
 from sqlmodel import Session
 
 from planflow.documents.reading.importer import import_plan
-from planflow.documents.vntext import fold
+from planflow.vntext import fold
 from tests.documents.conftest import HADONG_2024
 
 

@@ -18,9 +18,9 @@ from sqlmodel import Session
 
 from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.documents.reading.source import read_source
-from planflow.documents.vntext import fold
 from planflow.documents.writing.render import render_plan
 from planflow.services.hierarchy import load_units
+from planflow.vntext import fold
 from tests.documents.conftest import CORPUS_EXPECTED, corpus_file
 
 EXPECTED = json.loads(CORPUS_EXPECTED.read_text(encoding="utf-8"))

@@ -181,7 +181,7 @@ def test_several_items_for_one_unit_make_one_digest_a_day(session, world):
     assert body.index("Sắp đến hạn:") < body.index("Đã quá hạn:")
     assert "Báo cáo kết quả thực hiện năm 2025 theo Kế hoạch số 71/KH-UBND" in body
     assert "Kế hoạch thực hiện của đơn vị theo Kế hoạch số 71/KH-UBND" in body
-    assert digests[0].subject == "Tổng hợp việc cần thực hiện ngày 27/05/2025 (3 nội dung)"
+    assert digests[0].subject == "Tổng hợp việc cần thực hiện ngày 27/5/2025 (3 nội dung)"
     # the Women's Union has a single item: its own reminder, not a digest
     assert [r.kind for r in _messages(session, unit_id=world.women.id)] == ["reminder"]
 
@@ -259,12 +259,12 @@ def test_plan_issued_tells_each_unit_its_duties_and_deadlines(session, world):
     assert "Tổ chức tuyên truyền Luật Bình đẳng giới tại cơ sở." in ward_mail.body_text
     assert (
         "Báo cáo kết quả thực hiện 6 tháng đầu năm 2025: gửi Phòng Lao động - Thương binh và "
-        "Xã hội quận Hà Đông trước ngày 30/05/2025."
+        "Xã hội quận Hà Đông trước ngày 30/5/2025."
     ) in ward_mail.body_text
     assert "đề nghị Hội Liên hiệp Phụ nữ quận Hà Đông phối hợp thực hiện" in union_mail.body_text
     zns = _messages(session, kind="plan_issued", channel="zns")
     assert {r.address for r in zns} == {"84912345678", "84987654321"}
-    assert zns[0].params["deadline"] == "30/05/2025"
+    assert zns[0].params["deadline"] == "30/05/2025"  # ZNS: dd/mm/yyyy
 
 
 def test_plan_issued_rolls_back_with_the_issue(engine, world):
@@ -302,7 +302,7 @@ def test_report_requested_and_unknown_ids(session, world):
     assert notify_report_requested(session, request_id=request.id, channels=EMAIL) == 1
     (row,) = _messages(session, kind="report_requested")
     assert row.subject == (
-        "Đề nghị gửi báo cáo kết quả thực hiện 6 tháng đầu năm 2025 trước ngày 30/05/2025"
+        "Đề nghị gửi báo cáo kết quả thực hiện 6 tháng đầu năm 2025 trước ngày 30/5/2025"
     )
     with pytest.raises(NotFound):
         notify_returned(session, request_id=9999, reason="x", channels=EMAIL)

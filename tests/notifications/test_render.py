@@ -47,7 +47,7 @@ def test_report_titles_name_the_period():
 def test_reminder_renders_subject_text_and_html():
     out = render("reminder", {**BASE, "due_today": False, "days_left": 3})
     assert (
-        out.subject == "Nhắc hạn: Báo cáo kết quả thực hiện 6 tháng đầu năm 2025 (hạn 30/05/2025)"
+        out.subject == "Nhắc hạn: Báo cáo kết quả thực hiện 6 tháng đầu năm 2025 (hạn 30/5/2025)"
     )
     assert out.text.startswith("Kính gửi: UBND phường Văn Quán")
     assert "yêu cầu UBND phường Văn Quán gửi báo cáo" in out.text

@@ -204,7 +204,7 @@ def test_history_stays_and_a_re_run_changes_nothing(session: Session, cycle: dic
     reason = session.exec(select(TransitionLog.reason).where(
         TransitionLog.entity == "plan", TransitionLog.entity_id == ha_dong_plan.id,
         TransitionLog.trigger == "cancel")).one()
-    assert "Quận Hà Đông kết thúc hoạt động từ 01/07/2025" in reason and "72/2025/QH15" in reason
+    assert "Quận Hà Đông kết thúc hoạt động từ 01/7/2025" in reason and "72/2025/QH15" in reason
     # the city plan passed to the two-tier city; the reconcile cascade gives the communes
     # their sub-plans
     city_plan = session.get(Plan, cycle["plan"])

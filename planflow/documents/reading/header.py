@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 
 from planflow.documents.reading.phrases import before_verb
-from planflow.documents.vntext import fold, is_upper_line, squash, title_case_area
 from planflow.models.enums import PlanKind
+from planflow.vntext import fold, is_upper_line, squash, title_case_area
 
 _NUMBER = re.compile(
     r"(?:^|\s)Số\s*[:.]?\s*(\d*)\s*/\s*(?:(\d{4})\s*/\s*)?([A-Za-zĐđ][A-Za-zĐđ0-9&.\-]*)"

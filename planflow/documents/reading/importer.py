@@ -19,13 +19,13 @@ from sqlmodel import Session, col, select
 from planflow.documents.reading.parser import ParsedPlan, Section, parse_plan, part_role
 from planflow.documents.reading.resolve import Lookup, Resolver, find_issuer
 from planflow.documents.reading.source import read_source
-from planflow.documents.vntext import name_key, squash
 from planflow.models.base import pk
 from planflow.models.enums import ReportKind, Role, State, UnitKind, period_for
 from planflow.models.org import OrgUnit
 from planflow.models.plan import Assignment, Plan, PlanDeadline, PlanSection
 from planflow.services import hierarchy
 from planflow.states.errors import ValidationFailed
+from planflow.vntext import name_key, squash
 
 
 @dataclass

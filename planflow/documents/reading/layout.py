@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from planflow.documents.vntext import is_upper_line, squash
+from planflow.vntext import is_upper_line, squash
 
 _SUPERSCRIPTS = "¹²³⁴⁵⁶⁷⁸⁹⁰"
 _FOOTNOTE = re.compile(rf"^[{_SUPERSCRIPTS}]+\s*\S")

@@ -25,9 +25,9 @@ from planflow.documents.reading.phrases import (
 )
 from planflow.documents.reading.regime import ReportLine, TextBlock, extract_deadlines
 from planflow.documents.reading.tail import Signature
-from planflow.documents.vntext import fold, is_upper_line, squash
 from planflow.models.enums import PlanKind, Role
 from planflow.states.errors import ValidationFailed
+from planflow.vntext import fold, is_upper_line, squash
 
 _CLOSING = re.compile(
     rf"^(?:{COMMITTEE}\s+(?:{AREA_TYPES}\s*)?(?:\S+\s+){{0,3}}?(?:đề nghị|yêu cầu|giao)\b"

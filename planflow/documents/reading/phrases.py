@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from planflow.documents.vntext import canonical, fold, squash
+from planflow.vntext import canonical, fold, squash
 
 # words a unit's name starts with (compared in lower case with canonical tone marks)
 UNIT_WORDS = (

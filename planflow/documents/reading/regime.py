@@ -21,8 +21,8 @@ from planflow.documents.reading.phrases import (
     starts_with_unit_word,
     unit_list_at,
 )
-from planflow.documents.vntext import DATE_PATTERN, fold, parse_date, squash
 from planflow.models.enums import ReportKind
+from planflow.vntext import DATE_PATTERN, fold, parse_date, squash
 
 _DUE = re.compile(
     rf"(?:trước|chậm nhất(?:\s+(?:là|vào))?|không muộn hơn|hạn chót(?:\s+là)?)\s+"

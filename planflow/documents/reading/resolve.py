@@ -18,11 +18,11 @@ from sqlmodel import Session, col, select
 
 from planflow.config.hierarchy_data import area_of
 from planflow.documents.reading.phrases import UNIT_WORDS
-from planflow.documents.vntext import canonical, fold, initials, name_key, squash
 from planflow.models.base import pk
 from planflow.models.enums import Level, UnitKind
 from planflow.models.org import OrgUnit
 from planflow.services import hierarchy
+from planflow.vntext import canonical, fold, initials, name_key, squash
 
 GROUP = "một nhóm, không phải một đơn vị"
 _COMMITTEE = re.compile(

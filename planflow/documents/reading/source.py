@@ -17,8 +17,8 @@ from pathlib import Path
 from planflow.config.settings import get_settings
 from planflow.documents.reading.limits import check_lines, check_zip, read_bounded
 from planflow.documents.reading.shapes import normalise
-from planflow.documents.vntext import nfc
 from planflow.states.errors import ValidationFailed
+from planflow.vntext import nfc
 
 _TEXT_NAME = "<text>"
 

@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass, field
 
 from planflow.documents.reading.layout import RECIPIENTS, SIGNATURE
-from planflow.documents.vntext import canonical, fold, is_upper_line, squash
+from planflow.vntext import canonical, fold, is_upper_line, squash
 
 _NAME_WORD = re.compile(r"^[^\W\d_]+$")
 _SKIP_TAIL = re.compile(r"^\(?\s*(?:đã ký|ký|ký tên|ký, ghi rõ|ký và đóng dấu)", re.IGNORECASE)

@@ -25,17 +25,17 @@ from planflow.documents.form import (
     FIELD_COLUMN,
     HEADER,
     INPUTS,
-    KIND_VI,
     MARK,
     NARRATIVE,
     SHEET,
     TABLE_ROW,
 )
-from planflow.documents.writing.render_model import REGIME_UNITS, committee_name, vn_date
+from planflow.documents.writing.render_model import REGIME_UNITS, committee_name
 from planflow.models import IndicatorKind, OrgUnit, Plan, ReportKind, ReportRequest
 from planflow.models.base import must_get
 from planflow.services.catalogue import indicators
 from planflow.states import NotFound
+from planflow.vntext import cap, kind_vi, vn_date
 
 FONT = "Times New Roman"
 GREY = PatternFill("solid", fgColor="D9D9D9")
@@ -78,7 +78,7 @@ def write_form(
         "unit_code": unit.code,
         "unit": unit.label,
         "period": request.period,
-        "kind": KIND_VI[ReportKind(request.kind)],
+        "kind": cap(kind_vi(request.kind)),
         "deadline": vn_date(request.deadline),
         "recipient": recipient.name if recipient else committee_name(issuer),
     }

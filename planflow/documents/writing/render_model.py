@@ -15,9 +15,11 @@ from datetime import date
 
 from sqlmodel import Session, col, select
 
+from planflow.config.hierarchy_data import area_of
 from planflow.documents.writing.charts import Figure
 from planflow.models import (
     Assignment,
+    Level,
     OrgUnit,
     Plan,
     PlanDeadline,
@@ -28,6 +30,7 @@ from planflow.models import (
 )
 from planflow.models.base import must_get
 from planflow.services.plans import get_plan, sections_of
+from planflow.vntext import date_words, uncap, vn_date, vn_int, vn_number
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -90,38 +93,16 @@ class Document:
 # --- wording helpers -----------------------------------------------------------------------
 
 
-def vn_date(day: date) -> str:
-    """20/5/2025, 15/02/2025, 05/3/2025: a zero before days under 10 and months 1 and 2."""
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{day.day:02d}/{month}/{day.year}"
-
-
 def date_line(place: str, day: date | None, year: int) -> str:
     """'Hà Đông, ngày 14 tháng 02 năm 2025'; blanks to fill in by hand on an undated draft."""
     if day is None:
         return f"{place}, ngày{BLANK}tháng{BLANK}năm {year}"
-    month = f"{day.month:02d}" if day.month < 3 else str(day.month)
-    return f"{place}, ngày {day.day:02d} tháng {month} năm {day.year}"
+    return f"{place}, {date_words(day)}"
 
 
-def vn_int(value: int | None) -> str:
-    return "–" if value is None else f"{value:,}".replace(",", ".")
-
-
-def vn_number(value: float | None) -> str:
-    """32 → '32'; 25.5 → '25,5'; 1234.57 → '1.234,57' (Vietnamese separators)."""
-    if value is None:
-        return "–"
-    text = f"{value:,.2f}".rstrip("0").rstrip(".")
-    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
-
-
-def area_of(name: str) -> str:
-    """'Quận Hà Đông' → 'Hà Đông': the place name a document is dated at."""
-    for prefix in AREA_TYPES:
-        if name.startswith(prefix + " "):
-            return name[len(prefix) + 1 :]
-    return name
+def place_of(unit: OrgUnit) -> str:
+    """'Quận Hà Đông' → 'Hà Đông': the place name a committee's documents are dated at."""
+    return area_of(unit.name, Level(unit.level)).area_name
 
 
 def in_sentence(name: str) -> str:
@@ -170,10 +151,6 @@ def subject_line(title: str, *, source: str = "") -> str:
         words.append(lower.replace(core, seen[core]) if core in seen else lower)
     text = " ".join(words)
     return text[:1].upper() + text[1:]
-
-
-def lower_first(text: str) -> str:
-    return text[:1].lower() + text[1:] if text else text
 
 
 def period_text(kind: ReportKind | str, period: str) -> str:
@@ -246,7 +223,7 @@ def plan_document(session: Session, plan_id: int) -> Document:
     # drafts have None
     imported = plan.parts is not None
     by_decision = bool(plan.number) and "/QĐ" in (plan.number or "").upper()
-    place = plan.place or (GAP if imported else area_of(issuer.name))
+    place = plan.place or (GAP if imported else place_of(issuer))
     doc = Document(
         stem=f"plan-{plan.id}",
         header=Header(
@@ -350,7 +327,7 @@ def _preamble(plan: Plan, parent: Plan | None, issuer: OrgUnit) -> list[str]:
     if parent is not None and text.startswith("Thực hiện") and not text.endswith((":", ".")):
         # the cascade pre-fills "Thực hiện Kế hoạch số … ngày … của UBND …": finish the sentence
         text = (
-            f"{text} {lower_first(parent.title)}, {committee_name(issuer)} xây dựng Kế hoạch "
+            f"{text} {uncap(parent.title)}, {committee_name(issuer)} xây dựng Kế hoạch "
             "thực hiện như sau:"
         )
     return [p.strip() for p in text.split("\n") if p.strip()]
@@ -581,7 +558,7 @@ def _closing(title: str, issuer: OrgUnit, rows: Sequence[tuple[Assignment, OrgUn
     requested = [u.name for a, u in rows if a.requested]
     asks = f"đề nghị {', '.join(requested)} và " if requested else ""
     return (
-        f"Trên đây là Kế hoạch {lower_first(title)}. {committee_name(issuer)} {asks}"
+        f"Trên đây là Kế hoạch {uncap(title)}. {committee_name(issuer)} {asks}"
         "yêu cầu các cơ quan, đơn vị liên quan nghiêm túc triển khai thực hiện./."
     )
 
@@ -623,4 +600,6 @@ __all__ = [
     "lines_of",
     "plan_document",
     "vn_date",
+    "vn_int",
+    "vn_number",
 ]

@@ -13,19 +13,15 @@ from planflow.documents.writing.render_model import (
     Para,
     Signature,
     Table,
-    area_of,
     committee_name,
     date_line,
     in_sentence,
     issuer_lines,
-    lower_first,
     number_line,
     numbered,
     period_text,
+    place_of,
     prose_label,
-    vn_date,
-    vn_int,
-    vn_number,
 )
 from planflow.models import Indicator, OrgUnit, Plan, Report, ReportKind
 from planflow.models.base import must_get
@@ -33,7 +29,7 @@ from planflow.services.aggregation import FigureRow, compiled_figures
 from planflow.services.catalogue import indicators
 from planflow.services.plans import get_plan
 from planflow.states import NotFound
-from planflow.states.machine import KIND_VI
+from planflow.vntext import kind_vi, uncap, vn_date, vn_int, vn_number
 
 STATUS_VI = {
     "met": "Đạt",
@@ -50,7 +46,7 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
     report, figures = compiled_figures(session, plan_id=plan_id, kind=kind, period=period)
     if report is None:
         raise NotFound(
-            f"kế hoạch {plan_id} chưa có {KIND_VI.get(kind.value, kind.value)} tổng hợp kỳ "
+            f"kế hoạch {plan_id} chưa có {kind_vi(kind)} tổng hợp kỳ "
             f"{period}: hãy tổng hợp kỳ này trước (planflow report aggregate)"
         )
     issuer = must_get(session, OrgUnit, plan.issuer_id)
@@ -61,7 +57,7 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
         header=Header(
             issuer_lines=issuer_lines(issuer, None),
             number_line=number_line(None, "BC-UBND"),
-            place_date=date_line(plan.place or area_of(issuer.name), None, int(period[:4])),
+            place_date=date_line(plan.place or place_of(issuer), None, int(period[:4])),
         ),
         doc_type="BÁO CÁO",
         title=f"Kết quả {TOPIC} {when}",
@@ -73,7 +69,7 @@ def report_document(session: Session, plan_id: int, kind: ReportKind, period: st
         Para(
             "text",
             (
-                f"Thực hiện {source} của {committee_name(issuer)} về {lower_first(plan.title)}, "
+                f"Thực hiện {source} của {committee_name(issuer)} về {uncap(plan.title)}, "
                 f"{committee_name(issuer)} báo cáo kết quả {TOPIC} {when} như sau:"
             ),
         )

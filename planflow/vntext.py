@@ -1,9 +1,13 @@
-"""Vietnamese text helpers for reading official documents: canonical forms, keys, dates.
+"""Vietnamese text: the one home of planflow's wording and formats, and of reading names.
 
-Real documents spell the same name several ways: NFC or decomposed Unicode, the old or the new
-tone-mark position ("hoá" / "hóa", "Uỷ" / "Ủy"), with or without hyphens and "và", capitals or
-not. ``name_key`` maps all of those to one string; ``loose_key`` also drops the diacritics and is
-only used when the exact key finds nothing.
+Writing: dates (``vn_date``, ``date_words``), numbers (``vn_int``, ``vn_number``), the names
+of report kinds, unit kinds and levels. Every text an officer reads formats through here.
+
+Reading: real documents spell the same name several ways: NFC or decomposed Unicode, the old
+or the new tone-mark position ("hoá" / "hóa", "Uỷ" / "Ủy"), with or without hyphens and "và",
+capitals or not. ``name_key`` maps all of those to one string; ``loose_key`` also drops the
+diacritics and is only used when the exact key finds nothing. ``fold`` is the one diacritic
+folding every other key is built on.
 """
 
 from __future__ import annotations
@@ -78,9 +82,9 @@ def _tone_position(bare: str) -> int | None:
 
 
 def fold(text: str) -> str:
-    """Lower case without any diacritics; đ becomes d."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch)).lower()
+    """Lower case without any diacritics; đ becomes d: "Đắk Lắk" -> "dak lak"."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().replace("đ", "d"))
+    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
 
 def name_key(text: str) -> str:
@@ -153,3 +157,60 @@ def parse_date(text: str, *, default_year: int | None) -> tuple[date | None, boo
 DATE_PATTERN = (
     r"\d{1,2}\s*[/.\-]\s*\d{1,2}(?:\s*[/.\-]\s*\d{4})?|\d{1,2}\s+tháng\s+\d{1,2}(?:\s+năm\s+\d{4})?"
 )
+
+
+# --- writing: dates, numbers and names as officers read them ---------------------------------
+
+
+def _month(day: date) -> str:
+    # Nghị định 30/2020: a zero before days under 10 and before months 1 and 2
+    return f"{day.month:02d}" if day.month < 3 else str(day.month)
+
+
+def vn_date(day: date | None) -> str:
+    """20/5/2025, 15/02/2025, 05/3/2025 (see ``_month``); an empty string for None."""
+    return f"{day.day:02d}/{_month(day)}/{day.year}" if day else ""
+
+
+def date_words(day: date) -> str:
+    """'ngày 14 tháng 02 năm 2025': the date line of a document."""
+    return f"ngày {day.day:02d} tháng {_month(day)} năm {day.year}"
+
+
+def vn_int(value: int | None) -> str:
+    """1234567 → '1.234.567'; None → '–'."""
+    return "–" if value is None else f"{value:,}".replace(",", ".")
+
+
+def vn_number(value: float | None) -> str:
+    """32 → '32'; 25.5 → '25,5'; 1234.57 → '1.234,57' (Vietnamese separators)."""
+    if value is None:
+        return "–"
+    text = f"{value:,.2f}".rstrip("0").rstrip(".")
+    return text.replace(",", " ").replace(".", ",").replace(" ", ".")
+
+
+def cap(value: str) -> str:
+    """The first letter in capitals, the rest untouched (unlike ``capitalize``)."""
+    return value[:1].upper() + value[1:]
+
+
+def uncap(value: str) -> str:
+    """The first letter in lower case: a title continuing a sentence."""
+    return value[:1].lower() + value[1:]
+
+
+# keyed by the enums' values (ReportKind, UnitKind, Level are StrEnums: either key works)
+KIND_VI = {
+    "sub_plan": "kế hoạch thực hiện của đơn vị",
+    "six_month": "báo cáo 6 tháng",
+    "annual": "báo cáo năm",
+    "ad_hoc": "báo cáo đột xuất",
+}
+UNIT_KIND_VI = {"committee": "UBND", "agency": "cơ quan chuyên môn", "mass_org": "tổ chức đoàn thể"}
+LEVEL_VI = {"province": "cấp tỉnh", "district": "cấp huyện", "ward": "cấp xã"}
+
+
+def kind_vi(kind: str) -> str:
+    """A report kind's name mid-sentence: ``báo cáo 6 tháng``; an unknown kind as it is."""
+    return KIND_VI.get(str(kind), str(kind))
