@@ -54,7 +54,13 @@ class PrefectServer:
     children: list[subprocess.Popen] = field(default_factory=list)
 
     def api(self, method: str, path: str, **kwargs: Any) -> Any:
-        response = httpx.request(method, self.url + path, timeout=60, **kwargs)
+        """One API call; a 503 (the server's database timed out on busy, shared cores: nothing
+        was written) is asked again a few times."""
+        for attempt in range(5):
+            response = httpx.request(method, self.url + path, timeout=60, **kwargs)
+            if response.status_code != 503 or attempt == 4:
+                break
+            time.sleep(2)
         response.raise_for_status()
         return response.json() if response.content else None
 

@@ -159,6 +159,7 @@ def seconds(run: dict) -> float:
     return (end - start).total_seconds()
 
 
+@pytest.mark.timeout(1800)  # two national cascades, beside the rest of the suite
 def test_national_cascade_spreads_over_two_workers_exactly_once(cluster: Cluster) -> None:
     roots = cluster.batches[0]
     run_id = cluster.run("cascade-many", {"plan_ids": roots, "plans_per_run": 8})
@@ -228,7 +229,7 @@ def descendants(pid: int) -> list[int]:
     return out[::-1]
 
 
-@pytest.mark.timeout(1200)  # kill, crash marks (90 s, 180 s), the parent, then the reconcile
+@pytest.mark.timeout(1800)  # kill, crash marks (90 s, 180 s), the parent, then the reconcile
 def test_a_worker_killed_mid_cascade_leaves_a_crashed_run_and_reconcile_finishes(
     cluster: Cluster,
 ) -> None:
@@ -243,7 +244,7 @@ def test_a_worker_killed_mid_cascade_leaves_a_crashed_run_and_reconcile_finishes
     run_id = cluster.run("cascade-many", {"plan_ids": roots, "plans_per_run": 4,
                                           "wait_minutes": 15})
     wait_for("the parent's worker to take the parent run",
-             lambda: run_id in cluster.submitted_by("wp"), timeout=120)
+             lambda: run_id in cluster.submitted_by("wp"), timeout=300)
     victim = "wv"
     cluster.start_worker(victim)
 
