@@ -58,7 +58,11 @@ def get_engine(url: str | None = None) -> Engine:
     return engine
 
 
+# Batch sizes, from the backends' bound-parameter limits (SQLite: 999 a statement before 3.32,
+# 32,766 since; PostgreSQL: 65,535), chosen here once for every batched statement:
 BATCH = 900  # ids per IN (…) list: under SQLite's old 999-parameter cap, cheap on PostgreSQL
+VALUES_ROWS = 500  # rows per multi-row INSERT … VALUES: rows × columns under 32,766
+INSERT_ROWS = 2000  # rows per executemany INSERT: one parameter set a row, so no cap applies
 
 
 def batched(items: Sequence[T], size: int = BATCH) -> Iterator[list[T]]:

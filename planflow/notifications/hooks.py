@@ -6,6 +6,7 @@ from collections.abc import Iterable, Sequence
 
 from sqlmodel import Session, col, select
 
+from planflow.config.db import batched
 from planflow.models import Assignment, OrgUnit, Plan, PlanDeadline, ReportRequest
 from planflow.models.base import TABLE_VI, pk
 from planflow.models.outbox import MessageKind
@@ -180,9 +181,9 @@ def notify_plan_cancelled(
     ids = list(request_ids)
     requests = [
         r
-        for start in range(0, len(ids), 900)
+        for chunk in batched(ids)
         for r in session.exec(
-            select(ReportRequest).where(col(ReportRequest.id).in_(ids[start : start + 900]))
+            select(ReportRequest).where(col(ReportRequest.id).in_(chunk))
         )
     ]
     plans = {top.id: top}

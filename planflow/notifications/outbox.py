@@ -11,13 +11,12 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from planflow.config.db import rows_affected
+from planflow.config.db import VALUES_ROWS, batched, rows_affected
 from planflow.models.access import AccessLink
 from planflow.models.outbox import MessageKind, OutboxMessage, OutboxStatus
 from planflow.models.time import utcnow
 
 KEY_LIMIT = 255  # the column's width
-_CHUNK = 500  # rows per INSERT: far below SQLite's bound-parameter limit
 
 
 @dataclass(frozen=True)
@@ -71,10 +70,10 @@ def enqueue(session: Session, drafts: Iterable[Draft], *, now: datetime | None =
         for d in drafts
     ]
     added: set[str] = set()
-    for start in range(0, len(rows), _CHUNK):
+    for chunk in batched(rows, VALUES_ROWS):
         stmt = (
             insert(OutboxMessage)
-            .values(rows[start : start + _CHUNK])
+            .values(chunk)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(col(OutboxMessage.key))
         )

@@ -20,6 +20,7 @@ from sqlalchemy import delete
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
+from planflow.config.db import VALUES_ROWS, batched
 from planflow.config.settings import Settings, get_settings
 from planflow.models import OrgUnit, Plan, ReportRequest
 from planflow.models.outbox import MessageKind, ReminderMark
@@ -36,7 +37,6 @@ from planflow.states import OPEN
 from planflow.vntext import cap, vn_date
 
 HORIZON = timedelta(days=120)  # no reminder is due more than this long before a deadline
-_CHUNK = 500
 
 SECTIONS = {  # the digest's sections, in the order a reader needs them
     "due_today": "Đến hạn hôm nay",
@@ -111,8 +111,8 @@ def _stages_due(deadline: date, today: date, settings: Settings) -> list[str]:
 def _insert_marks(session: Session, keys: list[str], now: datetime) -> set[str]:
     insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added: set[str] = set()
-    for start in range(0, len(keys), _CHUNK):
-        rows = [{"key": k, "created_at": now} for k in keys[start : start + _CHUNK]]
+    for chunk in batched(keys, VALUES_ROWS):
+        rows = [{"key": k, "created_at": now} for k in chunk]
         stmt = (
             insert(ReminderMark)
             .values(rows)
@@ -126,8 +126,7 @@ def _insert_marks(session: Session, keys: list[str], now: datetime) -> set[str]:
 def _load(session: Session, model, ids: Iterable[int | None]) -> dict[int, Any]:
     wanted = sorted({i for i in ids if i is not None})
     found: dict[int, Any] = {}
-    for start in range(0, len(wanted), _CHUNK):
-        chunk = wanted[start : start + _CHUNK]
+    for chunk in batched(wanted):
         found.update(
             {row.id: row for row in session.exec(select(model).where(model.id.in_(chunk)))}
         )

@@ -16,6 +16,7 @@ from datetime import datetime
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
+from planflow.config.db import batched
 from planflow.models import Plan, ReportRequest, State
 from planflow.models.base import stored_ids
 from planflow.models.outbox import OutboxMessage, OutboxStatus
@@ -55,11 +56,11 @@ def plan_tree(session: Session, plan_id: int) -> list[int]:
     while frontier:
         frontier = [
             pid
-            for start in range(0, len(frontier), 900)
+            for chunk in batched(frontier)
             for pid in stored_ids(
                 session.exec(
                     select(col(Plan.id)).where(
-                        col(Plan.parent_id).in_(frontier[start : start + 900])
+                        col(Plan.parent_id).in_(chunk)
                     )
                 ).all()
             )
@@ -109,9 +110,9 @@ def cancel_plan(
 def _in_states(session: Session, model, ids: list[int], states) -> list[int]:
     return [
         rid
-        for start in range(0, len(ids), 900)
+        for chunk in batched(ids)
         for rid in session.exec(
-            select(model.id).where(model.id.in_(ids[start : start + 900]), model.status.in_(states))
+            select(model.id).where(model.id.in_(chunk), model.status.in_(states))
         ).all()
     ]
 
@@ -119,11 +120,11 @@ def _in_states(session: Session, model, ids: list[int], states) -> list[int]:
 def _requests(session: Session, plan_ids: list[int], states: Iterable[State]) -> list[int]:
     return [
         rid
-        for start in range(0, len(plan_ids), 900)
+        for chunk in batched(plan_ids)
         for rid in stored_ids(
             session.exec(
                 select(ReportRequest.id).where(
-                    col(ReportRequest.plan_id).in_(plan_ids[start : start + 900]),
+                    col(ReportRequest.plan_id).in_(chunk),
                     col(ReportRequest.status).in_(states),
                 )
             ).all()
@@ -145,11 +146,11 @@ def _withdraw_pending(session: Session, plans: set[int], requests: set[int]) -> 
             by_plan and int(by_plan[1]) in plans
         ):
             doomed.append(message_id)
-    for start in range(0, len(doomed), 900):
+    for chunk in batched(doomed):
         session.execute(
             update(OutboxMessage)
             .where(
-                col(OutboxMessage.id).in_(doomed[start : start + 900]),
+                col(OutboxMessage.id).in_(chunk),
                 col(OutboxMessage.status) == OutboxStatus.pending,
             )
             .values(status=OutboxStatus.dead, last_error=WITHDRAWN, claimed_until=None)

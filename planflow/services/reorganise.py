@@ -26,6 +26,7 @@ from sqlalchemy import bindparam, func, insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
+from planflow.config.db import BATCH, INSERT_ROWS, batched
 from planflow.config.successor_data import agency_successions, reorganisation, successions
 from planflow.models import (
     Assignment,
@@ -281,8 +282,7 @@ def _record_edges(
 def _end_units(session: Session, scope: _Scope, on: date, result: ReorganiseResult) -> None:
     last_day = on - timedelta(days=1)
     ended = [u.id for u in scope.old.values() if u.active or u.valid_to is None]
-    for start in range(0, len(ended), 900):
-        chunk = ended[start : start + 900]
+    for chunk in batched(ended):
         session.execute(
             update(OrgUnit).where(col(OrgUnit.id).in_(chunk), col(OrgUnit.valid_to).is_(None))
             .values(valid_to=last_day).execution_options(synchronize_session=False)
@@ -292,9 +292,9 @@ def _end_units(session: Session, scope: _Scope, on: date, result: ReorganiseResu
             .values(active=False).execution_options(synchronize_session=False)
         )
     starting = [u.id for u in scope.new.values() if u.valid_from is None]
-    for start in range(0, len(starting), 900):
+    for chunk in batched(starting):
         session.execute(
-            update(OrgUnit).where(col(OrgUnit.id).in_(starting[start : start + 900]))
+            update(OrgUnit).where(col(OrgUnit.id).in_(chunk))
             .values(valid_from=on).execution_options(synchronize_session=False)
         )
     result.units_ended = len(ended)
@@ -313,16 +313,14 @@ def _plans(session: Session, scope: _Scope) -> _Plans:
     """Every plan of the trees the old units issued or take part in, as plain rows."""
     issuers = list(scope.old)
     roots: set[int] = set()
-    for start in range(0, len(issuers), 900):
-        chunk = issuers[start : start + 900]
+    for chunk in batched(issuers):
         for pid, root in session.execute(
             select(Plan.id, Plan.root_id).where(col(Plan.issuer_id).in_(chunk))
         ).all():
             roots.add(root or pid)
     rows: dict[int, Any] = {}
     root_list = sorted(roots)
-    for start in range(0, len(root_list), 500):
-        chunk = root_list[start : start + 500]
+    for chunk in batched(root_list, BATCH // 2):  # the chunk is bound twice
         for row in session.execute(
             sa_select(
                 col(Plan.id), col(Plan.parent_id), col(Plan.root_id), col(Plan.issuer_id),
@@ -443,8 +441,7 @@ def _cancel_plans(
 
 def _open_requests(session: Session, unit_ids: list[int], on: date) -> list[Any]:
     rows: list[Any] = []
-    for start in range(0, len(unit_ids), 900):
-        chunk = unit_ids[start : start + 900]
+    for chunk in batched(unit_ids):
         rows += session.execute(
             sa_select(
                 col(ReportRequest.id), col(ReportRequest.plan_id), col(ReportRequest.unit_id),
@@ -601,8 +598,7 @@ def _existing_requests(
 ) -> dict[tuple[int, int, str, str], Any]:
     found = {}
     units = sorted(unit_ids)
-    for start in range(0, len(units), 900):
-        chunk = units[start : start + 900]
+    for chunk in batched(units):
         for row in session.execute(
             sa_select(col(ReportRequest.id), col(ReportRequest.plan_id), col(ReportRequest.unit_id),
                    col(ReportRequest.kind), col(ReportRequest.period), col(ReportRequest.status))
@@ -618,8 +614,8 @@ def _label(unit: Any) -> str:
 
 
 def _insert_audit(session: Session, rows: list[dict]) -> None:
-    for start in range(0, len(rows), 2000):
-        session.execute(insert(table_of(TransitionLog)), rows[start : start + 2000])
+    for chunk in batched(rows, INSERT_ROWS):
+        session.execute(insert(table_of(TransitionLog)), chunk)
 
 
 # -- the new communes on the transferred plans -----------------------------------------------
@@ -700,8 +696,8 @@ def _fill_communes(
             "duties": source.duties,
         })
         position[pid] += 1
-    for start in range(0, len(new_rows), 2000):
-        session.execute(insert(table_of(Assignment)), new_rows[start : start + 2000])
+    for chunk in batched(new_rows, INSERT_ROWS):
+        session.execute(insert(table_of(Assignment)), chunk)
     result.assignments_added = len(new_rows)
     # requests for the periods still to come, where no moved request landed
     have = _existing_requests(session, set(plan_ids), {u for _, u in takes})
@@ -725,8 +721,8 @@ def _fill_communes(
                 "deadline": deadline, "recipient_id": agency, "status": State.drafted,
                 "late": False, "overdue": False, "version": 1, "origins": None,
             })
-    for start in range(0, len(created), 2000):
-        session.execute(insert(table_of(ReportRequest)), created[start : start + 2000])
+    for chunk in batched(created, INSERT_ROWS):
+        session.execute(insert(table_of(ReportRequest)), chunk)
     result.requests_created = len(created)
     if created:
         ids = [

@@ -15,7 +15,7 @@ from sqlalchemy import insert, update
 from sqlalchemy import select as sa_select
 from sqlmodel import Session, col, select
 
-from planflow.config.db import batched
+from planflow.config.db import INSERT_ROWS, batched
 from planflow.config.successor_data import agency_successions
 from planflow.models import OrgUnit, UnitKind, UnitSuccessor
 from planflow.models.base import table_of
@@ -193,8 +193,7 @@ def _edge(
 
 def _existing_edges(session: Session, pred_ids: list[int]) -> set[tuple[int, int, str]]:
     have: set[tuple[int, int, str]] = set()
-    for start in range(0, len(pred_ids), 900):
-        chunk = pred_ids[start : start + 900]
+    for chunk in batched(pred_ids):
         have.update(
             (p, s, m)
             for p, s, m in session.execute(
@@ -208,8 +207,8 @@ def _existing_edges(session: Session, pred_ids: list[int]) -> set[tuple[int, int
 
 def insert_edges(session: Session, edges: list[dict]) -> None:
     """Insert successor edges (Core executemany, in chunks)."""
-    for start in range(0, len(edges), 2000):
-        session.execute(insert(table_of(UnitSuccessor)), edges[start : start + 2000])
+    for chunk in batched(edges, INSERT_ROWS):
+        session.execute(insert(table_of(UnitSuccessor)), chunk)
 
 
 def successors(session: Session, unit_id: int) -> list[tuple[OrgUnit, UnitSuccessor]]:
