@@ -23,6 +23,7 @@ from planflow.models import Plan, ReportKind
 from planflow.models.base import stored_ids
 from planflow.services import aggregation
 from planflow.services import reporting as reporting_service
+from planflow.vntext import kind_vi
 
 
 class FigureInput(BaseModel):
@@ -242,22 +243,13 @@ def aggregate_many_flow(
 def publish_many(plan_ids: list[int], kind, period, nodes: list[dict]) -> None:
     """What the officer sees: per plan given, who reported to its issuer, late or missing."""
     tops = [n for n in nodes if n["plan_id"] in set(plan_ids)]
-    kind_vi = {"six_month": "6 tháng", "annual": "năm"}.get(str(kind), str(kind))
     create_table_artifact(
         key=artifact_key("tinh-hinh-nop-nhieu", plan_ids[0] if plan_ids else 0, len(plan_ids),
                          kind, period),
         table=[
-            {
-                "Đơn vị": n["unit"],
-                "Phải nộp": vn_int(n["expected"]),
-                "Đúng hạn": vn_int(n["on_time"]),
-                "Muộn": vn_int(n["late"]),
-                "Chưa nộp": vn_int(n["missing"]),
-                "Tỷ lệ đã nộp": vn_rate(n["expected"], n["rate"]),
-            }
-            for n in sorted(tops, key=lambda n: n["unit"])
+            completeness_row(n) for n in sorted(tops, key=lambda n: n["unit"])
         ],
-        description=f"Tình hình nộp báo cáo {kind_vi} kỳ {period} của "
+        description=f"Tình hình nộp {kind_vi(kind)} kỳ {period} của "
         f"{vn_int(len(plan_ids))} kế hoạch (đơn vị ban hành từng kế hoạch): đúng hạn, muộn, "
         f"chưa nộp; {vn_int(len(nodes))} đơn vị đã tổng hợp.",
     )
@@ -265,6 +257,18 @@ def publish_many(plan_ids: list[int], kind, period, nodes: list[dict]) -> None:
 
 STATUS_VI = {"met": "đạt", "not met": "chưa đạt", "cannot be assessed": "chưa đánh giá được",
              "no target": "không có chỉ tiêu"}
+
+
+def completeness_row(n: dict) -> dict[str, str]:
+    """One committee's line of a completeness table: expected, on time, late, missing, rate."""
+    return {
+        "Đơn vị": n["unit"],
+        "Phải nộp": vn_int(n["expected"]),
+        "Đúng hạn": vn_int(n["on_time"]),
+        "Muộn": vn_int(n["late"]),
+        "Chưa nộp": vn_int(n["missing"]),
+        "Tỷ lệ đã nộp": vn_rate(n["expected"], n["rate"]),
+    }
 
 
 def vn_rate(expected: int, rate: float) -> str:
@@ -276,24 +280,18 @@ def publish_aggregation(plan_id, kind, period, nodes: list[dict], figures) -> No
     """What the officer sees: who reported, late or missing per committee, and the figures."""
     direct = [n for n in nodes if n["plan_id"] == plan_id]
     children = sorted((n for n in nodes if n["plan_id"] != plan_id), key=lambda n: n["unit"])
-    kind_vi = {"six_month": "6 tháng", "annual": "năm"}.get(str(kind), str(kind))
     label = plan_label(plan_id)
     create_table_artifact(
         key=artifact_key("tinh-hinh-nop", plan_id, kind, period),
         table=[
             {
-                "Đơn vị": n["unit"],
-                "Phải nộp": vn_int(n["expected"]),
-                "Đúng hạn": vn_int(n["on_time"]),
-                "Muộn": vn_int(n["late"]),
-                "Chưa nộp": vn_int(n["missing"]),
-                "Tỷ lệ đã nộp": vn_rate(n["expected"], n["rate"]),
+                **completeness_row(n),
                 "Đơn vị nộp muộn": ", ".join(n["late_units"]),
                 "Đơn vị chưa nộp": ", ".join(n["missing_units"]),
             }
             for n in direct + children
         ],
-        description=f"Tình hình nộp báo cáo {kind_vi} kỳ {period} của {label}: đúng hạn, "
+        description=f"Tình hình nộp {kind_vi(kind)} kỳ {period} của {label}: đúng hạn, "
         "muộn, chưa nộp.",
     )
     create_table_artifact(
@@ -313,6 +311,6 @@ def publish_aggregation(plan_id, kind, period, nodes: list[dict], figures) -> No
             }
             for f in figures
         ],
-        description=f"Số liệu tổng hợp báo cáo {kind_vi} kỳ {period} của {label}, so với "
+        description=f"Số liệu tổng hợp {kind_vi(kind)} kỳ {period} của {label}, so với "
         "chỉ tiêu.",
     )

@@ -42,10 +42,3 @@ def local_date(moment: datetime) -> date:
 def end_of_local_day(day: date) -> datetime:
     """The last instant of a local calendar day, in UTC: a deadline's cut-off."""
     return datetime.combine(day, time(23, 59, 59, 999999), tzinfo=local_tz()).astimezone(UTC)
-
-
-def __getattr__(name: str) -> ZoneInfo:
-    # planflow/portal still imports LOCAL_TZ: it resolves to the configured zone when read
-    if name == "LOCAL_TZ":
-        return local_tz()
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -43,7 +43,7 @@ from planflow.models import (
     TransitionLog,
     UnitDocument,
 )
-from planflow.models.time import LOCAL_TZ, as_utc, local_date, utcnow
+from planflow.models.time import as_utc, local_date, local_tz, utcnow
 from planflow.notifications.compose import plan_doc, report_title
 from planflow.notifications.links import hash_token
 from planflow.portal import forms, uploads
@@ -159,7 +159,7 @@ def templates() -> Environment:
     )
     env.filters["vn_date"] = lambda d: d.strftime("%d/%m/%Y") if d else ""
     env.filters["vn_time"] = lambda t: (
-        t.astimezone(LOCAL_TZ).strftime("%H:%M %d/%m/%Y") if t else ""
+        t.astimezone(local_tz()).strftime("%H:%M %d/%m/%Y") if t else ""
     )
     env.filters["cap"] = lambda s: s[:1].upper() + s[1:]
     return env
