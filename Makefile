@@ -17,19 +17,14 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff check planflow tests benchmarks
 	$(VENV)/bin/mypy
 
-# two worker processes (pytest-xdist), a file's tests on one worker (the demo's tests share one
-# file, so the demo runs once); TEST_WORKERS=0 runs them in one process. Beside them, in one
-# process of its own, the tests that start a real Prefect server and its workers (-m server):
-# they spend most of their time waiting on the server (schedules, heartbeats), so they overlap
-# the rest; their output follows the others'.
+# two worker processes (pytest-xdist), a file's tests on one worker: the demo's tests share one
+# file, collected first (tests/demo/), so the demo runs once while the other worker goes on;
+# TEST_WORKERS=0 runs them in one process. Then, in one process, the tests that start a real
+# Prefect server and its workers (-m server): beside the others they slowed everything down.
 TEST_WORKERS ?= 2
 test: $(STAMP)
-	@log=$$(mktemp); \
-	$(VENV)/bin/python -m pytest -q -m "server and not faults" >$$log 2>&1 & server=$$!; \
-	$(VENV)/bin/python -m pytest -q -m "not faults and not server" -n $(TEST_WORKERS) --dist loadfile; \
-	rest=$$?; wait $$server; served=$$?; \
-	echo "--- the real-server tests (-m server), run beside the others:"; cat $$log; rm -f $$log; \
-	test $$rest -eq 0 && test $$served -eq 0
+	$(VENV)/bin/python -m pytest -q -m "not faults and not server" -n $(TEST_WORKERS) --dist loadfile
+	$(VENV)/bin/python -m pytest -q -m "server and not faults"
 
 # the fault suite (races, dropped connections, kills, hostile files): `.ci/run` runs it apart
 faults: $(STAMP)

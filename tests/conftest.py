@@ -345,7 +345,7 @@ class DemoRun:
 @pytest.fixture(scope="session")
 def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Iterator[DemoRun]:
     """The demo on the last configured backend (PostgreSQL in CI), once for the tests that read
-    it (marked ``demo``, all in tests/test_demo.py: ``make test`` gives a file to one worker,
+    it (marked ``demo``, all in tests/demo/test_demo.py: ``make test`` gives a file to one worker,
     so the demo runs once)."""
     tmp = tmp_path_factory.mktemp("demo")
     engine, url, _ = make_engine(BACKENDS[-1], tmp)

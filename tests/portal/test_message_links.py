@@ -1,6 +1,6 @@
 """The links of the message kinds the demo does not send, queued by the product's services, open
 a page of a running portal (200). ``serving`` and ``follow`` also serve the demo's link test
-(tests/test_demo.py)."""
+(tests/demo/test_demo.py)."""
 
 from __future__ import annotations
 
