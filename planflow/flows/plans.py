@@ -16,6 +16,7 @@ from sqlmodel import Session, col
 if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
+from planflow.config.db import batched
 from planflow.documents.writing.render_model import vn_int
 from planflow.flows.runtime import (
     artifact_key,
@@ -330,8 +331,8 @@ def cascade_many_flow(
         totals["runs"], not_done = _fan_out(plan_ids, plans_per_run, wait_minutes * 60)
     else:
         size = plans_per_task if plans_per_task > 0 else max(1, len(plan_ids))
-        for start in range(0, len(plan_ids), size):
-            part = cascade_whole_plans(plan_ids[start : start + size])
+        for batch in batched(plan_ids, size):
+            part = cascade_whole_plans(batch)
             for key in ("created", "existing", "requests_created"):
                 totals[key] += part[key]
     unfinished = (
@@ -376,7 +377,7 @@ def _fan_out(plan_ids: list[int], per_run: int, wait_seconds: float) -> tuple[in
 
     logger = get_run_logger()
     name = f"cascade-many/{deployment.name}"
-    chunks = [plan_ids[i : i + per_run] for i in range(0, len(plan_ids), per_run)]
+    chunks = list(batched(plan_ids, per_run))
     runs = [  # called from a sync flow, run_deployment returns the FlowRun itself
         cast(
             "FlowRun",

@@ -10,6 +10,7 @@ from prefect.artifacts import create_table_artifact
 from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
+from planflow.config.db import batched
 from planflow.documents.writing.render_model import vn_int, vn_number
 from planflow.flows.runtime import (
     artifact_key,
@@ -228,8 +229,8 @@ def aggregate_many_flow(
     size = plans_per_task if plans_per_task > 0 else max(1, len(plan_ids))
     nodes: list[dict] = []
     aggregated = tasks = 0
-    for start in range(0, len(plan_ids), size):
-        part, moved = aggregate_trees(plan_ids[start : start + size], kind, period, actor)
+    for batch in batched(plan_ids, size):
+        part, moved = aggregate_trees(batch, kind, period, actor)
         nodes += part
         aggregated += moved
         tasks += 1
