@@ -24,39 +24,16 @@ def portal(
     """Chạy cổng thông tin cho đơn vị (đường dẫn gửi đi bắt đầu bằng PLANFLOW_PUBLIC_URL)."""
     if ctx.invoked_subcommand is not None:
         return
-    import uvicorn
-
     from planflow.config.db import create_schema
     from planflow.config.settings import get_settings
     from planflow.portal.security import session_secret
+    from planflow.portal.serving import serve
 
     create_schema()
     session_secret()  # written once here, not raced by the workers
     typer.echo(f"cổng thông tin cho đơn vị tại http://{host}:{port} (các đường dẫn trỏ tới "
                f"{get_settings().public_url})")
-    uvicorn.run(
-        "planflow.portal.app:create_app",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        # a spawned worker imports planflow before it answers; on a busy machine that is slow
-        timeout_worker_healthcheck=60,
-        proxy_headers=False,
-        log_config=_log_config(),
-    )
-
-
-def _log_config() -> dict:
-    from uvicorn.config import LOGGING_CONFIG
-
-    config = {**LOGGING_CONFIG}
-    config["filters"] = {"redact": {"()": "planflow.portal.app.RedactTokens"}}
-    config["handlers"] = {
-        name: {**handler, "filters": ["redact"]}
-        for name, handler in LOGGING_CONFIG["handlers"].items()
-    }
-    return config
+    serve(host, port, workers)
 
 
 def _unit(session, code: str, tiers: int | None):
