@@ -106,6 +106,16 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         )
 
 
+def conflict_insert(bind: Session | Connection | Engine, table: Any) -> Any:
+    """``INSERT`` into ``table`` with ``ON CONFLICT`` clauses (``on_conflict_do_nothing``,
+    ``on_conflict_do_update``, ``excluded``): PostgreSQL's construct or SQLite's, as ``bind``
+    talks to one or the other (the one home of that choice)."""
+    from sqlalchemy.dialects import postgresql, sqlite
+
+    engine = bind.get_bind() if isinstance(bind, Session) else bind
+    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
+
+
 def constant(column: Any, value: Any) -> Any:
     """``value`` as a constant column of a SELECT feeding ``column`` in an INSERT … SELECT,
     typed as the column (a NULL too: PostgreSQL would take an untyped one for text)."""

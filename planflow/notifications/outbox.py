@@ -8,10 +8,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
-from planflow.config.db import VALUES_ROWS, batched, rows_affected
+from planflow.config.db import VALUES_ROWS, batched, conflict_insert, rows_affected
 from planflow.models.access import AccessLink
 from planflow.models.outbox import MessageKind, OutboxMessage, OutboxStatus
 from planflow.models.time import utcnow
@@ -48,8 +47,6 @@ def make_key(*parts: object) -> str:
 def enqueue(session: Session, drafts: Iterable[Draft], *, now: datetime | None = None) -> set[str]:
     """Insert the drafts whose key is new, in ``session``'s transaction; return the keys added."""
     drafts = list(drafts)
-    dialect = session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     moment = now or utcnow()
     rows = [
         {
@@ -72,7 +69,7 @@ def enqueue(session: Session, drafts: Iterable[Draft], *, now: datetime | None =
     added: set[str] = set()
     for chunk in batched(rows, VALUES_ROWS):
         stmt = (
-            insert(OutboxMessage)
+            conflict_insert(session, OutboxMessage)
             .values(chunk)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(col(OutboxMessage.key))

@@ -17,10 +17,9 @@ from functools import cache
 from typing import Any
 
 from sqlalchemy import delete
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col, select
 
-from planflow.config.db import VALUES_ROWS, batched
+from planflow.config.db import VALUES_ROWS, batched, conflict_insert
 from planflow.config.settings import Settings, get_settings
 from planflow.models import OrgUnit, Plan, ReportRequest
 from planflow.models.outbox import MessageKind, ReminderMark
@@ -109,12 +108,11 @@ def _stages_due(deadline: date, today: date, settings: Settings) -> list[str]:
 
 
 def _insert_marks(session: Session, keys: list[str], now: datetime) -> set[str]:
-    insert = postgresql.insert if session.get_bind().dialect.name == "postgresql" else sqlite.insert
     added: set[str] = set()
     for chunk in batched(keys, VALUES_ROWS):
         rows = [{"key": k, "created_at": now} for k in chunk]
         stmt = (
-            insert(ReminderMark)
+            conflict_insert(session, ReminderMark)
             .values(rows)
             .on_conflict_do_nothing(index_elements=["key"])
             .returning(col(ReminderMark.key))

@@ -19,9 +19,9 @@ from functools import cache
 from pathlib import Path
 
 from sqlalchemy import delete, func, select
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+from planflow.config.db import conflict_insert
 from planflow.config.settings import get_settings
 from planflow.models import FailedLinkCount
 from planflow.models.base import table_of
@@ -121,9 +121,9 @@ class FailureLimiter:
 
     def failed(self, address: str) -> None:
         minute = self._minute()
-        dialect = self.engine.dialect.name
-        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-        stmt = insert(self.table).values(address=address[:64], minute=minute, count=1)
+        stmt = conflict_insert(self.engine, self.table).values(
+            address=address[:64], minute=minute, count=1
+        )
         stmt = stmt.on_conflict_do_update(
             index_elements=["address", "minute"], set_={"count": self.table.c.count + 1}
         )

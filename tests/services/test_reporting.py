@@ -88,7 +88,7 @@ def test_valid_submission_is_stored_and_total_is_derived(
     session: Session, request_id: int
 ) -> None:
     acknowledge(session=session, request_id=request_id, actor="Phường Vạn Phúc")
-    report = submit_report(
+    report_id = submit_report(
         session=session,
         request_id=request_id,
         figures={"HD-TT-NG": {"male": 3, "female": 4}, "HD-TT-SK": {"total": 0}},
@@ -103,15 +103,16 @@ def test_valid_submission_is_stored_and_total_is_derived(
         for v in session.exec(select(IndicatorValue)).scalars()
     }
     assert values == {"HD-TT-NG": (3, 4, 7), "HD-TT-SK": (None, None, 0)}
-    assert report.narrative == {"results": "Đã tổ chức 2 hội nghị"}
+    assert session.get(Report, report_id).narrative == {"results": "Đã tổ chức 2 hội nghị"}
     assert session.get(ReportRequest, request_id).status == State.submitted
 
 
 def test_returned_report_can_be_resubmitted_replacing_its_figures(
     session: Session, request_id: int
 ) -> None:
-    submit_report(
-        session=session, request_id=request_id, figures={"HD-TT-SK": {"total": 5}}, actor="w"
+    first = submit_report(
+        session=session, request_id=request_id, figures={"HD-TT-SK": {"total": 5}}, actor="w",
+        narrative={"results": "lần đầu"},
     )
     return_report(
         session=session, request_id=request_id, reason="Thiếu số liệu tách biệt giới",
@@ -119,16 +120,20 @@ def test_returned_report_can_be_resubmitted_replacing_its_figures(
     )
     with pytest.raises(IllegalTransition):
         return_report(session=session, request_id=request_id, reason="again", actor="x")
-    submit_report(
+    again = submit_report(
         session=session,
         request_id=request_id,
         figures={"HD-TT-NG": {"male": 1, "female": 1}},
+        narrative={"results": "lần hai"},
         actor="w",
     )
     session.commit()
     codes = [v.indicator_code for v in session.exec(select(IndicatorValue)).scalars()]
     assert codes == ["HD-TT-NG"]
     assert session.scalar(select(func.count()).select_from(Report)) == 1
+    report = session.get(Report, again)
+    assert again == first and report.narrative == {"results": "lần hai"}
+    assert report.created_at < report.updated_at
 
 
 def test_a_caller_that_holds_the_locked_row_and_the_catalogue_gets_the_same_rules(
@@ -150,11 +155,11 @@ def test_a_caller_that_holds_the_locked_row_and_the_catalogue_gets_the_same_rule
         submit_report(session=session, request_id=request_id + 1, actor="ward", locked=row,
                       catalogue=held, figures={})
     row = session.get(ReportRequest, request_id, with_for_update=True)
-    report = submit_report(session=session, request_id=request_id, actor="ward", locked=row,
+    report_id = submit_report(session=session, request_id=request_id, actor="ward", locked=row,
                            catalogue=held, figures={"HD-TT-NG": {"male": 3, "female": 4}})
     session.commit()
     assert session.get(ReportRequest, request_id).status == State.submitted
     (value,) = session.exec(
-        select(IndicatorValue).where(IndicatorValue.report_id == report.id)  # type: ignore[arg-type]
+        select(IndicatorValue).where(IndicatorValue.report_id == report_id)  # type: ignore[arg-type]
     ).scalars()
     assert (value.male, value.female, value.total) == (3, 4, 7)

@@ -179,7 +179,7 @@ def import_form(session: Session, *, path: Path, actor: str | None = None) -> Re
         )
     unit = must_get(session, OrgUnit, request.unit_id)
     try:
-        return submit_report(
+        report_id = submit_report(
             session=session,
             request_id=pk(request),
             figures=form.figures,
@@ -196,6 +196,7 @@ def import_form(session: Session, *, path: Path, actor: str | None = None) -> Re
         ) from None
     except PlanflowError as exc:
         raise type(exc)(f"{form.name}: {exc}", exc.problems) from None
+    return must_get(session, Report, report_id)
 
 
 __all__ = ["FilledForm", "import_form", "read_form"]

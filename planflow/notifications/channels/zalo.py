@@ -17,10 +17,10 @@ from typing import Any
 import httpx
 from pydantic import SecretStr
 from sqlalchemy import update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 from sqlmodel import Session, col
 
+from planflow.config.db import conflict_insert
 from planflow.models.outbox import ZaloToken
 from planflow.models.time import utcnow
 from planflow.notifications.channels.base import Outgoing
@@ -81,10 +81,6 @@ class ZaloSettings:
     timeout: float = 10.0
 
 
-def _insert(engine: Engine):
-    return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert
-
-
 class ZaloTokens:
     """The OA's token pair, read from and rotated in the database, shared by both Zalo channels."""
 
@@ -106,7 +102,7 @@ class ZaloTokens:
         c = self.config
         if c.refresh_token is None:
             return
-        stmt = _insert(self.engine)(ZaloToken).values(
+        stmt = conflict_insert(self.engine, ZaloToken).values(
             app_id=c.app_id,
             access_token=c.access_token.get_secret_value() if c.access_token else "",
             refresh_token=c.refresh_token.get_secret_value(),
