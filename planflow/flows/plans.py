@@ -123,13 +123,18 @@ def branches_of(plan_id: int) -> list[tuple[int, int]]:
         return cascade_service.branches(session, plan_id)
 
 
-def _hold(session: Session, plan_id: int) -> None:
-    """Lock the plan's row for this transaction (PostgreSQL; SQLite has one writer anyway):
-    two cascades of one plan at once (a late child run and the reconcile) take turns, and the
-    second finds every sub-plan there instead of failing on the unique constraint."""
-    session.execute(
-        sa_select(col(Plan.id)).where(col(Plan.id) == plan_id).with_for_update(key_share=True)
-    )
+def _hold(session: Session, *plan_ids: int) -> None:
+    """Lock the plans' rows for this transaction, in id order (PostgreSQL; SQLite has one
+    writer anyway): two cascades of one plan at once (a late child run and the reconcile) take
+    turns, and the second finds every sub-plan there instead of failing on the unique
+    constraint."""
+    for chunk in batched(sorted(plan_ids)):
+        session.execute(
+            sa_select(col(Plan.id))
+            .where(col(Plan.id).in_(chunk))
+            .order_by(col(Plan.id))
+            .with_for_update(key_share=True)
+        )
 
 
 @db_task
@@ -288,18 +293,13 @@ def _finish_if_issued(plan_id: int, cascade: bool) -> IssueSummary | None:
 
 @db_task
 def cascade_whole_plans(plan_ids: list[int]) -> dict:
-    """Several plans' whole subtrees (provinces: their districts and wards), one transaction
-    per plan: a plan cascaded stays cascaded if the task dies on a later one."""
-    totals = {"created": 0, "existing": 0, "requests_created": 0}
-    with db_slot():
-        for plan_id in plan_ids:
-            with unit_of_work() as session:
-                _hold(session, plan_id)
-                r = cascade_service.cascade_plan(session=session, plan_id=plan_id)
-            totals["created"] += r.created
-            totals["existing"] += r.existing
-            totals["requests_created"] += r.requests_created
-    return totals
+    """Several plans' whole subtrees (provinces: their districts and wards) in one
+    transaction, each level of every plan written by the same statements: a task that dies
+    leaves nothing half done, and its re-run (or the reconcile) writes it all."""
+    with db_slot(), unit_of_work() as session:
+        _hold(session, *plan_ids)
+        r = cascade_service.cascade_plans(session=session, plan_ids=plan_ids)
+    return {"created": r.created, "existing": r.existing, "requests_created": r.requests_created}
 
 
 def cascade_many_run_name() -> str:
@@ -312,7 +312,7 @@ def cascade_many_flow(
     plan_ids: list[int], plans_per_run: int = 0, wait_minutes: float = 120.0,
     plans_per_task: int = 0,
 ) -> dict | State:
-    """Phân cấp nhiều kế hoạch (ví dụ kế hoạch của 63 tỉnh), mỗi kế hoạch một giao dịch.
+    """Phân cấp nhiều kế hoạch (ví dụ kế hoạch của 63 tỉnh), mỗi tác vụ một giao dịch.
 
     Args:
         plan_ids: Mã các kế hoạch cần phân cấp
@@ -320,8 +320,8 @@ def cascade_many_flow(
             kế hoạch, để nhiều worker cùng làm (0 = tất cả trong lượt này)
         wait_minutes: Số phút chờ các lượt chạy con tối đa; lượt con chưa xong khi đó (hoặc
             mất worker) được coi là chưa hoàn thành, lượt đối soát phân cấp sẽ làm nốt
-        plans_per_task: Số kế hoạch mỗi tác vụ (0 = tất cả trong một tác vụ); mỗi kế hoạch
-            vẫn là một giao dịch riêng
+        plans_per_task: Số kế hoạch mỗi tác vụ (0 = tất cả trong một tác vụ); mỗi tác vụ là
+            một giao dịch: tác vụ dừng giữa chừng không để lại gì dở dang
     """
     from prefect.runtime import deployment
 

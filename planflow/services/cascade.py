@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import case, func, insert, or_
+from sqlalchemy import insert, or_
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -83,14 +83,17 @@ class CascadeResult:
 
 
 class TreeIndex:
-    """The units under one committee, indexed for the cascade (loaded in one query)."""
+    """The units under some committees, indexed for the cascade (loaded in one query)."""
 
     def __init__(
-        self, session: Session, root: OrgUnit, branch_ids: list[int] | None = None
+        self, session: Session, roots: list[OrgUnit], branch_ids: list[int] | None = None
     ) -> None:
         if branch_ids is None:
-            scope = (col(OrgUnit.id) == root.id) | _below(session, root.path)
+            scope = or_(
+                *((col(OrgUnit.id) == root.id) | _below(session, root.path) for root in roots)
+            )
         else:  # the root, the bodies beside its children, and only the chosen subtrees
+            (root,) = roots
             paths = session.exec(
                 select(col(OrgUnit.path)).where(col(OrgUnit.id).in_(branch_ids))
             ).all()
@@ -107,17 +110,22 @@ class TreeIndex:
             session.execute(
                 # tiers + 0: not an index SQLite could pick instead of the path's (it would
                 # scan a whole tier scheme's units)
-                sa_select(*columns).where(
-                    col(OrgUnit.tiers) + 0 == root.tiers, col(OrgUnit.active), scope
+                sa_select(*columns)
+                .where(
+                    (col(OrgUnit.tiers) + 0).in_(sorted({r.tiers for r in roots})),
+                    col(OrgUnit.active),
+                    scope,
                 )
+                .order_by(col(OrgUnit.code))
             ).all(),
         )
         self.units: dict[int, UnitRow] = {pk(u): u for u in rows}
         self.committees: dict[int, list[UnitRow]] = defaultdict(list)
         self.by_role: dict[tuple[int, str], UnitRow] = {}
         self._roles: dict[tuple, str | None] = {}
+        self._standing: dict[tuple, str | None] = {}
         self._labels: dict[int, str] = {}
-        for unit in sorted(rows, key=lambda u: u.code):
+        for unit in rows:  # in code order
             if unit.parent_id is None:
                 continue
             if unit.kind == UnitKind.committee:
@@ -139,7 +147,10 @@ class TreeIndex:
         return self._labels[committee_id]
 
     def standing_agency(self, committee: UnitRow) -> UnitRow | None:
-        role = hierarchy.standing_role(committee.tiers, committee.level)
+        key = (committee.tiers, committee.level)
+        if key not in self._standing:
+            self._standing[key] = hierarchy.standing_role(*key)
+        role = self._standing[key]
         return self.by_role.get((pk(committee), role)) if role else None
 
 
@@ -179,6 +190,8 @@ class _Written:
     assignments: list[dict[str, Any]] = field(default_factory=list)
     deadlines: int = 0
     due_dates: set[date] = field(default_factory=set)
+    # each new plan's reporting lines as written: (kind, period, due date)
+    lines: dict[int, list[tuple[str, str, date]]] = field(default_factory=dict)
 
 
 def cascade_plan(
@@ -186,22 +199,36 @@ def cascade_plan(
 ) -> CascadeResult:
     """Create the missing sub-plans under a plan, all levels down; ``branch_ids`` limits the
     first level to those child committees (one batch of a flow)."""
+    return cascade_plans(session=session, plan_ids=[plan_id], branch_ids=branch_ids)
+
+
+def cascade_plans(
+    *, session: Session, plan_ids: list[int], branch_ids: list[int] | None = None
+) -> CascadeResult:
+    """Create the missing sub-plans under several plans (the 63 provinces' plans, or whatever
+    the reconcile found), all levels down, in this transaction: every plan's level is written
+    by the same few statements. ``branch_ids`` (with one plan only) limits the first level to
+    those child committees. The result's ``plan_id`` is the first plan's."""
+    plan_ids = list(dict.fromkeys(plan_ids))
+    if branch_ids is not None and len(plan_ids) != 1:
+        raise ValueError("branch_ids limits the cascade of one plan")
     begin_write(session)  # SQLite: a second cascade of this plan waits, then finds the rows
-    top = get_plan(session, plan_id)
-    if top.status == State.cancelled:
-        raise GuardFailed(f"kế hoạch {plan_id} đã bị hủy: không phân cấp")
-    issuer = must_get(session, OrgUnit, top.issuer_id)
-    tree = TreeIndex(session, issuer, branch_ids)
-    root_lines = _root_deadlines(session, top.root_id or plan_id)
-    root = PlanRow(*(getattr(top, name) for name in PlanRow._fields))
-    result = CascadeResult(plan_id=plan_id)
-    parents = [root]
+    tops = [get_plan(session, plan_id) for plan_id in plan_ids]
+    for top in tops:
+        if top.status == State.cancelled:
+            raise GuardFailed(f"kế hoạch {top.id} đã bị hủy: không phân cấp")
+    issuers = [must_get(session, OrgUnit, top.issuer_id) for top in tops]
+    tree = TreeIndex(session, issuers, branch_ids)
+    root_lines = _root_deadlines(session, [top.root_id or pk(top) for top in tops])
+    roots = [PlanRow(*(getattr(top, name) for name in PlanRow._fields)) for top in tops]
+    result = CascadeResult(plan_id=plan_ids[0] if plan_ids else 0)
+    parents = roots
     branch_of: dict[int, str] = {}
     while parents:
         pairs: list[tuple[PlanRow, UnitRow]] = []
         for parent in parents:
             for child in tree.committees.get(parent.issuer_id, []):
-                if parent is root and branch_ids is not None and child.id not in branch_ids:
+                if parent in roots and branch_ids is not None and child.id not in branch_ids:
                     continue
                 pairs.append((parent, child))
                 branch_of[child.id] = branch_of.get(parent.issuer_id, child.name)  # type: ignore[index]
@@ -242,8 +269,17 @@ def cascade_plan(
     return result
 
 
-def _root_deadlines(session: Session, tree_id: int) -> list[PlanDeadline]:
-    return list(session.exec(select(PlanDeadline).where(PlanDeadline.plan_id == tree_id)).all())
+def _root_deadlines(session: Session, tree_ids: list[int]) -> dict[int, list[PlanDeadline]]:
+    """The reporting lines of these trees' root plans, by root plan."""
+    lines: dict[int, list[PlanDeadline]] = defaultdict(list)
+    for chunk in batched(sorted(set(tree_ids))):
+        for line in session.exec(
+            select(PlanDeadline)
+            .where(col(PlanDeadline.plan_id).in_(chunk))
+            .order_by(col(PlanDeadline.id))
+        ):
+            lines[line.plan_id].append(line)
+    return lines
 
 
 def _existing_sub_plans(
@@ -346,7 +382,7 @@ def _create_sub_plans(
     session: Session,
     tree: TreeIndex,
     todo: list[tuple[PlanRow, UnitRow]],
-    root_lines: list[PlanDeadline],
+    root_lines: dict[int, list[PlanDeadline]],
 ) -> _Written:
     """Insert the sub-plans of ``todo`` with their assignments and deadlines (plain rows, the
     new ids from the INSERT itself)."""
@@ -409,31 +445,39 @@ def _create_sub_plans(
     return written
 
 
-def _insert_deadlines(session: Session, written: _Written, root_lines: list[Any]) -> None:
+def _insert_deadlines(
+    session: Session, written: _Written, root_lines: dict[int, list[PlanDeadline]]
+) -> None:
     """The new sub-plans' reporting deadlines, each root line's derived at their depth, to
-    their standing agency: one INSERT … SELECT per line, depth and batch of plans."""
-    plans = written.plans
-    for depth in sorted({p.depth for p in plans}):
-        ids = [p.id for p in plans if p.depth == depth]
-        for line in root_lines:
-            due, upward = sub_plan_deadline(ReportKind(line.kind), line.due_on, depth)
-            written.due_dates.add(due)
-            for chunk in batched(ids):
-                written.deadlines += _inserted(
-                    session,
-                    insert(DEADLINE).from_select(
-                        ["plan_id", "recipient_id", "kind", "period", "due_on",
-                         "upward_due_on"],
-                        sa_select(
-                            PLAN.c.id,
-                            PLAN.c.standing_agency_id,
-                            constant(DEADLINE.c.kind, line.kind),
-                            constant(DEADLINE.c.period, line.period),
-                            constant(DEADLINE.c.due_on, due),
-                            constant(DEADLINE.c.upward_due_on, upward),
-                        ).where(PLAN.c.id.in_(chunk)),
-                    ),
-                )
+    their standing agency: one INSERT … SELECT per distinct derived line and batch of plans
+    (trees whose roots set the same dates share their statements)."""
+    plans_of: dict[tuple[str, str, date, date], list[int]] = defaultdict(list)
+    derived: dict[tuple[str, date, int], tuple[date, date]] = {}
+    for plan in written.plans:
+        for line in root_lines.get(plan.root_id or plan.id, []):
+            key = (line.kind, line.due_on, plan.depth)
+            if key not in derived:
+                derived[key] = sub_plan_deadline(ReportKind(line.kind), line.due_on, plan.depth)
+            due, upward = derived[key]
+            plans_of[(line.kind, line.period, due, upward)].append(plan.id)
+            written.lines.setdefault(plan.id, []).append((line.kind, line.period, due))
+    for (kind, period, due, upward), ids in plans_of.items():
+        written.due_dates.add(due)
+        for chunk in batched(ids):
+            written.deadlines += _inserted(
+                session,
+                insert(DEADLINE).from_select(
+                    ["plan_id", "recipient_id", "kind", "period", "due_on", "upward_due_on"],
+                    sa_select(
+                        PLAN.c.id,
+                        PLAN.c.standing_agency_id,
+                        constant(DEADLINE.c.kind, kind),
+                        constant(DEADLINE.c.period, period),
+                        constant(DEADLINE.c.due_on, due),
+                        constant(DEADLINE.c.upward_due_on, upward),
+                    ).where(PLAN.c.id.in_(chunk)),
+                ),
+            )
 
 
 def _inserted(session: Session, statement: Any) -> int:
@@ -444,65 +488,44 @@ def _inserted(session: Session, statement: Any) -> int:
 
 
 def _insert_requests(session: Session, written: _Written) -> int:
-    """The new sub-plans' report requests: assigned unit × deadline line, the units as they
-    are on the deadline (successions, DESIGN.md §11), none owed by the recipient or the
-    issuer itself; one INSERT … SELECT per batch of plans."""
+    """The new sub-plans' report requests: assigned unit × reporting line, to the plan's
+    standing agency, the units as they are on the deadline (successions, DESIGN.md §11), none
+    owed by the recipient or the issuer itself. Built from what was just written, in Python
+    (a mapping of thousands of merged units is a dict here, a CASE of thousands of branches
+    evaluated on every row in SQL), and written with the driver's ``executemany``."""
     if not written.plans:
         return 0
-    ids = [p.id for p in written.plans]
     units = {a["unit_id"] for a in written.assignments}
     units |= {p.standing_agency_id for p in written.plans if p.standing_agency_id}
     moved = {  # only the units another body stands for on some deadline
         day: {old: new for old, new in valid.items() if old != new}
         for day, valid in units_on_days(session, units, written.due_dates).items()
     }
-
-    def on_deadline(unit: Any) -> Any:
-        whens = [
-            (DEADLINE.c.due_on == day, case(mapping, value=unit, else_=unit))
-            for day, mapping in sorted(moved.items())
-            if mapping
-        ]
-        return case(*whens, else_=unit) if whens else unit
-
-    unit = on_deadline(ASSIGNMENT.c.unit_id)
-    recipient = on_deadline(func.coalesce(DEADLINE.c.recipient_id, PLAN.c.standing_agency_id))
+    assigned: dict[int, list[int]] = defaultdict(list)
+    for a in written.assignments:
+        assigned[a["plan_id"]].append(a["unit_id"])
     now = utcnow()
-    created = 0
-    for chunk in batched(ids):
-        rows = (
-            sa_select(
-                PLAN.c.id,
-                unit,
-                DEADLINE.c.kind,
-                DEADLINE.c.period,
-                DEADLINE.c.due_on,
-                recipient,
-                constant(REQUEST.c.status, State.drafted),
-                constant(REQUEST.c.late, False),
-                constant(REQUEST.c.overdue, False),
-                constant(REQUEST.c.version, 1),
-                constant(REQUEST.c.created_at, now),
-            )
-            .distinct()  # two assigned bodies one successor stands for: one request
-            .select_from(PLAN)
-            .join(ASSIGNMENT, ASSIGNMENT.c.plan_id == PLAN.c.id)
-            .join(DEADLINE, DEADLINE.c.plan_id == PLAN.c.id)
-            .where(
-                PLAN.c.id.in_(chunk),
-                unit != PLAN.c.issuer_id,
-                or_(recipient.is_(None), unit != recipient),
-            )
-        )
-        created += _inserted(
-            session,
-            insert(REQUEST).from_select(
-                ["plan_id", "unit_id", "kind", "period", "deadline", "recipient_id",
-                 "status", "late", "overdue", "version", "created_at"],
-                rows,
-            ),
-        )
-    return created
+    rows: dict[tuple, dict[str, Any]] = {}
+    for plan in written.plans:
+        for kind, period, due in written.lines.get(plan.id, []):
+            on_day = moved.get(due, {})
+            recipient = plan.standing_agency_id
+            recipient = on_day.get(recipient, recipient) if recipient else recipient
+            for unit in assigned.get(plan.id, []):
+                unit = on_day.get(unit, unit)
+                if unit == plan.issuer_id or unit == recipient:
+                    continue
+                # two assigned bodies one successor stands for: one request
+                rows.setdefault(
+                    (plan.id, unit, kind, period),
+                    {
+                        "plan_id": plan.id, "unit_id": unit, "kind": kind, "period": period,
+                        "deadline": due, "recipient_id": recipient, "status": State.drafted,
+                        "late": False, "overdue": False, "version": 1, "created_at": now,
+                    },
+                )
+    insert_many(session, REQUEST, list(rows.values()))
+    return len(rows)
 
 
 def _preamble(session: Session, tree: TreeIndex, parent: PlanRow) -> str:
@@ -528,7 +551,7 @@ def _assignment_rows(session: Session, plan_ids: list[int]) -> dict[int, list[di
     return grouped
 
 
-__all__ = ["CascadeResult", "cascade_plan", "sub_plan_deadline"]
+__all__ = ["CascadeResult", "cascade_plan", "cascade_plans", "sub_plan_deadline"]
 
 
 def branches(session: Session, plan_id: int) -> list[tuple[int, int]]:

@@ -252,3 +252,51 @@ def test_issuing_a_sub_plan_satisfies_its_request_and_cites_the_parent(
     after = session.exec(select(OutboxMessage).where(
         OutboxMessage.unit_id == tho_quan.issuer_id)).all()
     assert len(after) == before
+
+
+def _tree_of(session: Session, root: Plan) -> dict[str, set]:
+    """A cascaded tree without its ids: sub-plans, assignments, deadlines and requests, each by
+    its issuer's code (the same content under two roots compares equal)."""
+    code = {u.id: u.code for u in session.exec(select(OrgUnit))}
+    plans = {p.id: p for p in session.exec(select(Plan).where(Plan.root_id == root.id))}
+    where = Plan.root_id == root.id
+    return {
+        "plans": {(code[p.issuer_id], p.depth, p.title, p.standing_agency_id) for p in
+                  plans.values()},
+        "assignments": {
+            (code[plans[a.plan_id].issuer_id], code[a.unit_id], a.role, a.duties, a.position)
+            for a in session.exec(select(Assignment).join(Plan).where(where))
+        },
+        "deadlines": {
+            (code[plans[d.plan_id].issuer_id], d.kind, d.period, d.due_on, d.upward_due_on)
+            for d in session.exec(select(PlanDeadline).join(Plan).where(where))
+        },
+        "requests": {
+            (code[plans[r.plan_id].issuer_id], code[r.unit_id], r.kind, r.period, r.deadline,
+             code[r.recipient_id] if r.recipient_id else None)
+            for r in session.exec(select(ReportRequest).join(Plan).where(where))
+        },
+    }
+
+
+def test_several_plans_cascaded_at_once_get_what_each_gets_alone(
+    session: Session, hanoi: Plan
+) -> None:
+    """``cascade_plans`` writes each level of all its plans with the same statements: every
+    tree comes out as the plan's own cascade makes it, and nothing is written twice."""
+    from planflow.services.cascade import cascade_plans
+
+    second = f.hanoi_plan(session, number="2/KH-UBND")
+    third = f.hanoi_plan(session, number="3/KH-UBND")
+    session.commit()
+    alone = cascade_plan(session=session, plan_id=hanoi.id)
+    together = cascade_plans(session=session, plan_ids=[second.id, third.id, second.id])
+    session.commit()
+    assert together.created == 2 * alone.created
+    assert together.requests_created == 2 * alone.requests_created
+    expected = _tree_of(session, hanoi)
+    assert expected["requests"] and expected["deadlines"]
+    assert _tree_of(session, second) == expected
+    assert _tree_of(session, third) == expected
+    again = cascade_plans(session=session, plan_ids=[hanoi.id, second.id, third.id])
+    assert (again.created, again.requests_created) == (0, 0)
