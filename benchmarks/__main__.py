@@ -306,7 +306,7 @@ def main() -> None:
         cascade_many_flow([])  # Prefect's one-time local start, measured apart
         say(f"Prefect local start (excluded): {time.perf_counter() - t:.1f} s")
 
-        cascade = Step("cascade", "cascade-many flow, 63 province plans, one task each")
+        cascade = Step("cascade", "cascade-many flow, 63 province plans in one task")
         for n in range(REPEATS):
             measured(cascade, lambda: cascade_many_flow(roots), restore_after=n < REPEATS - 1)
         steps.append(cascade)
