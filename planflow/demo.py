@@ -34,6 +34,7 @@ from planflow.models import (
 from planflow.models.base import pk
 from planflow.models.time import local_tz, utcnow
 from planflow.notifications.dispatcher import next_send_moment
+from planflow.states import OPEN
 from planflow.vntext import kind_vi, vn_date, vn_int, vn_number
 
 DEMO_NUMBER = "01/KH-UBND"  # the seed is a draft without a number: the demo assigns one
@@ -207,7 +208,7 @@ def simulate_units(
             (Plan.root_id == root_id) | (Plan.id == root_id),
             ReportRequest.kind == kind,
             ReportRequest.period == period,
-            col(ReportRequest.status).in_([State.issued, State.acknowledged]),
+            col(ReportRequest.status).in_(OPEN),
         )
         .order_by(col(ReportRequest.id))
     ).all()

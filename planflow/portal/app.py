@@ -72,7 +72,7 @@ from planflow.portal.security import (
 )
 from planflow.services.catalogue import held_indicators
 from planflow.services.reporting import acknowledge, return_report, submit_report
-from planflow.states import PlanflowError, ValidationFailed
+from planflow.states import OPEN, SENT, VISIBLE, PlanflowError, ValidationFailed
 from planflow.states.machine import via_link
 
 log = logging.getLogger("planflow.portal")
@@ -85,8 +85,6 @@ STATE_VI = {
     State.aggregated: "Đã tổng hợp",
     State.cancelled: "Đã hủy",
 }
-OPEN = (State.issued, State.acknowledged)
-SENT = (State.submitted, State.aggregated)
 MAX_BODY = uploads.MAX_BYTES + 2 * 1024 * 1024  # an upload at the limit plus the form around it
 DENIED_TEXT = {
     "moved": (
@@ -666,7 +664,7 @@ def _routes(app: FastAPI) -> None:
                 select(ReportRequest)
                 .where(
                     ReportRequest.unit_id == caller.unit.id,
-                    ReportRequest.status.not_in([State.drafted, State.cancelled]),  # type: ignore[attr-defined]
+                    ReportRequest.status.in_(list(VISIBLE)),  # type: ignore[attr-defined]
                 )
                 .order_by(ReportRequest.deadline, ReportRequest.id)
             ).scalars()
@@ -887,7 +885,7 @@ def _routes(app: FastAPI) -> None:
                 .where(
                     ReportRequest.plan_id == plan.id,
                     ReportRequest.unit_id == caller.unit.id,
-                    ReportRequest.status.not_in([State.drafted, State.cancelled]),  # type: ignore[attr-defined]
+                    ReportRequest.status.in_(list(VISIBLE)),  # type: ignore[attr-defined]
                 )
                 .order_by(ReportRequest.deadline)
             ).scalars()
@@ -911,7 +909,7 @@ def _routes(app: FastAPI) -> None:
             .where(
                 below(agency.committee),
                 ReportRequest.unit_id != agency.caller.unit.id,
-                ReportRequest.status.not_in([State.drafted, State.cancelled]),  # type: ignore[attr-defined]
+                ReportRequest.status.in_(list(VISIBLE)),  # type: ignore[attr-defined]
             )
         )
         options = [

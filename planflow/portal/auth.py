@@ -22,8 +22,7 @@ from planflow.models import AccessLink, Assignment, OrgUnit, Plan, ReportRequest
 from planflow.models.time import as_utc, utcnow
 from planflow.portal.security import COOKIE, read_session
 from planflow.services import hierarchy
-
-HIDDEN_STATES = (State.drafted, State.cancelled)
+from planflow.states import VISIBLE
 
 
 class PortalDenied(Exception):
@@ -231,7 +230,7 @@ def agency_request(request_id: int, agency: Agency, session: DB) -> ReportReques
         .where(
             col(ReportRequest.id) == request_id,
             col(ReportRequest.unit_id) != agency.caller.unit.id,
-            col(ReportRequest.status).not_in(list(HIDDEN_STATES)),
+            col(ReportRequest.status).in_(list(VISIBLE)),
             below(agency.committee),
         )
     ).scalar_one_or_none()

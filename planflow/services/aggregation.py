@@ -56,7 +56,7 @@ from planflow.models.time import utcnow
 from planflow.services.catalogue import indicators, target_for
 from planflow.services.locks import begin_write
 from planflow.services.plans import get_plan
-from planflow.states import ConcurrentTransition, IllegalTransition, fire_many
+from planflow.states import SENT, VISIBLE, ConcurrentTransition, IllegalTransition, fire_many
 
 PLAN = table_of(Plan)
 REPORT = table_of(Report)
@@ -67,8 +67,6 @@ SOURCE = table_of(CompiledSource)
 AUDIT = table_of(TransitionLog)
 
 NUMBERS = ("male", "female", "total", "numerator", "denominator")
-DONE = (State.submitted, State.aggregated)
-EXPECTED = (State.issued, State.acknowledged, State.submitted, State.aggregated)
 
 
 @dataclass
@@ -256,13 +254,13 @@ def _aggregate_level(
     for plan_id, status, late, count in _rows(
         session,
         lambda c: sa_select(REQUEST.c.plan_id, REQUEST.c.status, REQUEST.c.late, func.count())
-        .where(REQUEST.c.plan_id.in_(c), REQUEST.c.status.in_(list(EXPECTED)), *of_level)
+        .where(REQUEST.c.plan_id.in_(c), REQUEST.c.status.in_(list(VISIBLE)), *of_level)
         .group_by(REQUEST.c.plan_id, REQUEST.c.status, REQUEST.c.late),
         plan_ids,
     ):
         node = completeness[plan_id]
         node.expected += count
-        if status not in DONE:
+        if status not in SENT:
             node.missing += count
         elif late:
             node.late += count
@@ -280,9 +278,9 @@ def _aggregate_level(
         .join(UNIT, UNIT.c.id == REQUEST.c.unit_id)
         .where(
             REQUEST.c.plan_id.in_(c),
-            REQUEST.c.status.in_(list(EXPECTED)),
+            REQUEST.c.status.in_(list(VISIBLE)),
             *of_level,
-            (REQUEST.c.status.not_in(list(DONE)) | REQUEST.c.late.is_(True))
+            (REQUEST.c.status.not_in(list(SENT)) | REQUEST.c.late.is_(True))
             | REQUEST.c.origins.is_not(None),
         )
         .order_by(UNIT.c.code, REQUEST.c.id),
@@ -299,7 +297,7 @@ def _aggregate_level(
         label = _label(name, unit_kind)
         if origins:  # carried over from units that ended (1/7/2025)
             node.moved[label] = [others[o][1] for o in origins if o in others]
-        if status not in DONE:
+        if status not in SENT:
             node.missing_units.append(label)
         elif late:
             node.late_units.append(label)
@@ -450,7 +448,7 @@ def _submitted(report: FromClause, kind: ReportKind, period: str) -> list[Any]:
     """The conditions that make ``report`` a unit's own report of this period, submitted (or
     already aggregated) on its request."""
     accepted = sa_select(REQUEST.c.id).where(
-        REQUEST.c.id == report.c.request_id, REQUEST.c.status.in_(list(DONE))
+        REQUEST.c.id == report.c.request_id, REQUEST.c.status.in_(list(SENT))
     )
     return [
         report.c.consolidated.is_(False),

@@ -22,7 +22,7 @@ from planflow.models.base import stored_ids
 from planflow.models.outbox import OutboxMessage, OutboxStatus
 from planflow.services import notify
 from planflow.services.plans import get_plan
-from planflow.states import CANCELLABLE, OPEN, GuardFailed, fire, fire_many
+from planflow.states import CANCELLABLE, OPEN, SENT, GuardFailed, fire, fire_many
 
 _ABOUT_REQUEST = re.compile(r"^[a-z_]+:r(\d+)[:v]")
 _ABOUT_PLAN = re.compile(r"^plan_issued:p(\d+)v")
@@ -93,7 +93,7 @@ def cancel_plan(
     result.requests_cancelled = fire_many(
         session, ReportRequest, open_ids, "cancel", actor=actor, reason=reason, at=at
     )
-    result.requests_kept = len(_requests(session, tree, (State.submitted, State.aggregated)))
+    result.requests_kept = len(_requests(session, tree, SENT))
     result.messages_withdrawn = _withdraw_pending(
         session, set(result.plans_cancelled), set(result.requests_cancelled)
     )

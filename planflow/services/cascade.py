@@ -45,7 +45,7 @@ from planflow.services.deadlines import derive_deadline, next_working_day
 from planflow.services.locks import begin_write
 from planflow.services.plans import CITATION, get_plan
 from planflow.services.succession import units_on_days
-from planflow.states import GuardFailed
+from planflow.states import LIVE, GuardFailed
 
 SIGNATURE_BLOCK = "TM. ỦY BAN NHÂN DÂN\nKT. CHỦ TỊCH\nPHÓ CHỦ TỊCH"
 WARD_TYPES = ("phường", "xã", "thị trấn", "đặc khu")
@@ -566,9 +566,8 @@ def branches(session: Session, plan_id: int) -> list[tuple[int, int]]:
 def plans_needing_cascade(session: Session) -> list[int]:
     """Live plans (issued, acknowledged, submitted) with an active child committee of their
     issuer that has no sub-plan yet: a unit added later, or a sub-plan not cascaded."""
-    live = (State.issued, State.acknowledged, State.submitted)
     plans = session.exec(
-        select(col(Plan.id), col(Plan.issuer_id)).where(col(Plan.status).in_(live))
+        select(col(Plan.id), col(Plan.issuer_id)).where(col(Plan.status).in_(LIVE))
     ).all()
     children: dict[int, set[int]] = defaultdict(set)
     for parent_id, unit_id in session.exec(

@@ -45,10 +45,9 @@ from planflow.models.time import utcnow
 from planflow.services import hierarchy
 from planflow.services.deadlines import derive_deadline
 from planflow.services.succession import _edge, _existing_edges, insert_edges, units_on
-from planflow.states import NotFound, ValidationFailed, fire_many
+from planflow.states import CANCELLABLE, NotFound, ValidationFailed, fire_many
 from planflow.vntext import vn_date
 
-OPEN = (State.drafted, State.issued, State.acknowledged)
 ACTOR = "planflow units reorganise"
 COMMUNES_LABEL = "Ủy ban nhân dân các xã, phường"
 
@@ -379,7 +378,7 @@ def _transfer_plans(
         elif plan.issuer_id in scope.new:
             transferred[plan.id] = plan.issuer_id  # done by an earlier run
             continue
-        if new_issuer == plan.issuer_id or plan.status not in OPEN:
+        if new_issuer == plan.issuer_id or plan.status not in CANCELLABLE:
             continue
         transferred[plan.id] = new_issuer
         role = hierarchy.standing_role(2, Level.province)
@@ -415,7 +414,7 @@ def _cancel_plans(
     reasons: dict[int, str] = {}
     for plan in plans.rows.values():
         issuer = scope.old.get(plan.issuer_id)
-        if issuer is None or plan.id in transferred or plan.status not in OPEN:
+        if issuer is None or plan.id in transferred or plan.status not in CANCELLABLE:
             continue
         if issuer.level == Level.district:
             province = scope.new[scope.new_province[scope.province_code(issuer)]]
@@ -452,7 +451,7 @@ def _open_requests(session: Session, unit_ids: list[int], on: date) -> list[Any]
                 col(ReportRequest.origins),
             ).where(
                 col(ReportRequest.unit_id).in_(chunk),
-                col(ReportRequest.status).in_(list(OPEN)),
+                col(ReportRequest.status).in_(list(CANCELLABLE)),
                 col(ReportRequest.deadline) >= on,
             )
         ).all()
@@ -465,7 +464,7 @@ def _target_plan(
     """The nearest plan up the tree that the new parent committee now issues."""
     plan = plans.rows.get(plan_id)
     while plan is not None:
-        if transferred.get(plan.id, plan.issuer_id) == parent_unit and plan.status in OPEN:
+        if transferred.get(plan.id, plan.issuer_id) == parent_unit and plan.status in CANCELLABLE:
             return plan
         plan = plans.rows.get(plan.parent_id) if plan.parent_id else None
     return None
@@ -525,7 +524,7 @@ def _move_requests(
         due = line.due_on if line else first.deadline
         lower = plan.id != first.plan_id and target.kind == UnitKind.committee
         deadline = derive_deadline(due, 1) if lower else first.deadline
-        if found is not None and found.status not in OPEN:
+        if found is not None and found.status not in CANCELLABLE:
             for request, _ in items:
                 cancel[request.id] = (
                     f"{_label(scope.old[request.unit_id])} kết thúc hoạt động từ {vn_date(on)}; "
@@ -755,7 +754,7 @@ def _update_recipients(
     rows = session.execute(
         select(ReportRequest.id, ReportRequest.plan_id, ReportRequest.recipient_id)
         .where(col(ReportRequest.plan_id).in_(plan_ids),
-               col(ReportRequest.status).in_(list(OPEN)),
+               col(ReportRequest.status).in_(list(CANCELLABLE)),
                ReportRequest.deadline >= on)
     ).all()
     changes = [

@@ -16,14 +16,27 @@ from planflow.states.machine import (
     issuable_problems,
     not_issuable_message,
 )
-from planflow.states.tables import CANCELLABLE, MOVES, OPEN, PLAN_MOVES, REPORT_MOVES, Move
+from planflow.states.tables import (
+    CANCELLABLE,
+    LIVE,
+    MOVES,
+    OPEN,
+    PLAN_MOVES,
+    REPORT_MOVES,
+    SENT,
+    VISIBLE,
+    Move,
+)
 
 __all__ = [
     "CANCELLABLE",
+    "LIVE",
     "MOVES",
     "OPEN",
     "PLAN_MOVES",
     "REPORT_MOVES",
+    "SENT",
+    "VISIBLE",
     "ConcurrentTransition",
     "GuardFailed",
     "IllegalTransition",

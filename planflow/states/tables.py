@@ -52,6 +52,13 @@ def _left_by(trigger: str) -> tuple[State, ...]:
     return next(m.sources for m in REPORT_MOVES if m.trigger == trigger)
 
 
+def _reached_by(trigger: str) -> State:
+    return next(m.dest for m in REPORT_MOVES if m.trigger == trigger)
+
+
 # The sets of states the services ask about, read off the table (their one home):
 OPEN = _left_by("submit")  # a request still owed: issued or acknowledged, not yet submitted
-CANCELLABLE = _left_by("cancel")  # not yet submitted, drafted included
+CANCELLABLE = _left_by("cancel")  # nothing sent yet, drafted included: may still be withdrawn
+SENT = (_reached_by("submit"), _reached_by("aggregate"))  # the report is in (counted upward too)
+VISIBLE = (*OPEN, *SENT)  # issued to its unit and not withdrawn: what a unit sees, owes or sent
+LIVE = (*OPEN, *_left_by("aggregate"))  # a plan in force: issued, not yet compiled or withdrawn

@@ -75,6 +75,22 @@ def test_the_golden_table_covers_every_state_and_trigger(entity: str) -> None:
     assert set(GOLDEN[entity]) == {(s.value, t) for s in State for t in triggers}
 
 
+def test_the_sets_of_states_the_services_ask_about_written_out() -> None:
+    """The named sets every service and the portal use (their one home, read off the table),
+    against the lifecycle as DESIGN.md §4 states it."""
+    from planflow.states import CANCELLABLE, LIVE, OPEN, SENT, VISIBLE
+
+    named = {"OPEN": OPEN, "CANCELLABLE": CANCELLABLE, "SENT": SENT, "VISIBLE": VISIBLE,
+             "LIVE": LIVE}
+    assert {name: {s.value for s in states} for name, states in named.items()} == {
+        "OPEN": {"issued", "acknowledged"},
+        "CANCELLABLE": {"drafted", "issued", "acknowledged"},
+        "SENT": {"submitted", "aggregated"},
+        "VISIBLE": {"issued", "acknowledged", "submitted", "aggregated"},
+        "LIVE": {"issued", "acknowledged", "submitted"},
+    }
+
+
 @pytest.mark.parametrize("entity", ["plan", "report_request"])
 def test_the_machine_allows_exactly_the_golden_moves(entity: str) -> None:
     for (state, trigger), dest in GOLDEN[entity].items():
