@@ -7,10 +7,12 @@ mass organisations); reporting deadlines derived level by level from the root pl
 own report requests towards its standing agency. The depth is whatever the tree has.
 Re-running creates nothing twice.
 
-Set-based, level by level: the plans and assignments of a level are computed in Python (titles,
-counterparts, duties) and written with the driver's ``executemany``; their deadlines and report
-requests are derived in SQL (``INSERT … SELECT``) from what was just written. Plans are read
-back as plain rows, never as ORM objects.
+Set-based, level by level, for one plan or many at once (``cascade_plans``: the 63 provinces'
+plans share each level's statements): the plans, assignments and report requests of a level
+are computed in Python (titles, counterparts, duties, the units as they are on each deadline)
+and written with the driver's ``executemany``; their deadlines are derived in SQL
+(``INSERT … SELECT``) from what was just written. Plans are read back as plain rows, never as
+ORM objects.
 """
 
 from __future__ import annotations
