@@ -16,6 +16,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import ColumnDefault, Table, event, insert, inspect, literal, null, text
 from sqlalchemy import cast as sql_cast
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, CursorResult, Engine, Result, make_url
 from sqlmodel import Session, create_engine
 
@@ -98,7 +99,7 @@ def insert_many(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
             getters.append(_processed(name, process))
         else:
             getters.append(itemgetter(name))
-    for chunk in batched(rows, 5000):
+    for chunk in batched(rows, INSERT_ROWS):
         # column by column, zipped into rows in C: twice as fast as a tuple built per row
         values = list(zip(*(list(map(get, chunk)) for get in getters), strict=True))
         connection.exec_driver_sql(
@@ -111,8 +112,6 @@ def conflict_insert(bind: Session | Connection | Engine, table: Any) -> Any:
     """``INSERT`` into ``table`` with ``ON CONFLICT`` clauses (``on_conflict_do_nothing``,
     ``on_conflict_do_update``, ``excluded``): PostgreSQL's construct or SQLite's, as ``bind``
     talks to one or the other (the one home of that choice)."""
-    from sqlalchemy.dialects import postgresql, sqlite
-
     engine = bind.get_bind() if isinstance(bind, Session) else bind
     return (postgresql if engine.dialect.name == "postgresql" else sqlite).insert(table)
 

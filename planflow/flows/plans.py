@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from prefect.client.schemas.objects import FlowRun
 
 from planflow.config.db import batched
-from planflow.documents.writing.render_model import vn_int
 from planflow.flows.runtime import (
     artifact_key,
     by_weight,
@@ -33,6 +32,7 @@ from planflow.services import cancel as cancel_service
 from planflow.services import cascade as cascade_service
 from planflow.services import plans as plan_service
 from planflow.states import ConcurrentTransition, PlanflowError
+from planflow.vntext import vn_int
 
 
 class Approval(RunInput):

@@ -11,7 +11,6 @@ from pydantic import BaseModel, Field
 from sqlmodel import col, select
 
 from planflow.config.db import batched
-from planflow.documents.writing.render_model import vn_int, vn_number
 from planflow.flows.runtime import (
     artifact_key,
     db_slot,
@@ -24,7 +23,7 @@ from planflow.models import Plan, ReportKind
 from planflow.models.base import stored_ids
 from planflow.services import aggregation
 from planflow.services import reporting as reporting_service
-from planflow.vntext import kind_vi
+from planflow.vntext import kind_vi, vn_int, vn_number
 
 
 class FigureInput(BaseModel):

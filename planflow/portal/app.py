@@ -5,6 +5,7 @@ row naming ``portal:<unit code>`` and the access link, in the same transaction."
 from __future__ import annotations
 
 import asyncio
+import io
 import logging
 import re
 import tempfile
@@ -74,6 +75,7 @@ from planflow.services.catalogue import held_indicators
 from planflow.services.reporting import acknowledge, return_report, submit_report
 from planflow.states import OPEN, SENT, VISIBLE, PlanflowError, ValidationFailed
 from planflow.states.machine import via_link
+from planflow.vntext import cap
 
 log = logging.getLogger("planflow.portal")
 
@@ -159,7 +161,7 @@ def templates() -> Environment:
     env.filters["vn_time"] = lambda t: (
         t.astimezone(local_tz()).strftime("%H:%M %d/%m/%Y") if t else ""
     )
-    env.filters["cap"] = lambda s: s[:1].upper() + s[1:]
+    env.filters["cap"] = cap
     return env
 
 
@@ -317,14 +319,22 @@ class InFlightGate:
         gate = self._gates.get(loop)
         if gate is None:
             gate = self._gates[loop] = asyncio.Semaphore(self.limit)
+        message = await receive()
+        if message["type"] != "http.request":
+            return  # the client left before its request was whole
+        if not message.get("more_body", False):  # a page or a small form: one message
+            whole = message.get("body", b"")
+            async with gate:
+                await self.app(scope, _replay(io.BytesIO(whole), len(whole), receive), send)
+            return
         with tempfile.SpooledTemporaryFile(max_size=SPOOL_IN_MEMORY) as body:
             while True:
-                message = await receive()
-                if message["type"] != "http.request":
-                    return  # the client left before its request was whole
                 body.write(message.get("body", b""))
                 if not message.get("more_body", False):
                     break
+                message = await receive()
+                if message["type"] != "http.request":
+                    return
             size = body.tell()
             body.seek(0)
             async with gate:

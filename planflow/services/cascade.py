@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any, NamedTuple, Protocol, cast
 
-from sqlalchemy import insert, true
+from sqlalchemy import insert
 from sqlalchemy import select as sa_select
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
@@ -93,16 +93,14 @@ class TreeIndex:
     def __init__(
         self, session: Session, roots: list[OrgUnit], branch_ids: list[int] | None = None
     ) -> None:
-        scope: Any
-        if branch_ids is None and len(roots) > 1:
-            # several trees (the 63 provinces): their whole schemes, read in one pass; units
-            # outside the roots' subtrees are never reached from a root, so they cost nothing
-            # but their rows (an OR of a range per root made SQLite test every unit 63 times)
-            scope = true()
-        elif branch_ids is None:
+        # tiers + 0: not an index SQLite could pick instead of the path's (it would scan a
+        # whole tier scheme's units)
+        tiers = sorted({r.tiers for r in roots})
+        where = [(col(OrgUnit.tiers) + 0).in_(tiers), col(OrgUnit.active)]
+        if len(roots) == 1 and branch_ids is None:
             (root,) = roots
-            scope = (col(OrgUnit.id) == root.id) | _below(session, root.path)
-        else:  # the root, the bodies beside its children, and only the chosen subtrees
+            where.append((col(OrgUnit.id) == root.id) | _below(session, root.path))
+        elif branch_ids is not None:  # the root, the bodies beside its children, the subtrees
             (root,) = roots
             paths = session.exec(
                 select(col(OrgUnit.path)).where(col(OrgUnit.id).in_(branch_ids))
@@ -110,6 +108,10 @@ class TreeIndex:
             scope = (col(OrgUnit.id) == root.id) | (col(OrgUnit.parent_id) == root.id)
             for branch in paths:
                 scope = scope | _below(session, branch)
+            where.append(scope)
+        # several trees (the 63 provinces): their whole schemes, read in one pass; units outside
+        # the roots' subtrees are never reached from a root, so they cost nothing but their rows
+        # (an OR of a range per root made SQLite test every unit 63 times)
         # plain rows, not ORM objects: the cascade reads a few columns of thousands of units
         columns = [
             col(getattr(OrgUnit, name))
@@ -117,17 +119,7 @@ class TreeIndex:
         ]
         rows = cast(
             "list[UnitRow]",
-            session.execute(
-                # tiers + 0: not an index SQLite could pick instead of the path's (it would
-                # scan a whole tier scheme's units)
-                sa_select(*columns)
-                .where(
-                    (col(OrgUnit.tiers) + 0).in_(sorted({r.tiers for r in roots})),
-                    col(OrgUnit.active),
-                    scope,
-                )
-                .order_by(col(OrgUnit.code))
-            ).all(),
+            session.execute(sa_select(*columns).where(*where).order_by(col(OrgUnit.code))).all(),
         )
         self.units: dict[int, UnitRow] = {cast(int, u.id): u for u in rows}
         self.committees: dict[int, list[UnitRow]] = defaultdict(list)

@@ -71,7 +71,7 @@ def ensure_requests(session: Session, plan_ids: list[int]) -> int:
     lines: list[Any] = []
     existing: set[tuple] = set()
     assignments: list[tuple[int, int]] = []
-    for chunk in batched(plan_ids, 500):
+    for chunk in batched(plan_ids):
         for pid, agency, issuer in session.execute(
             select(col(Plan.id), col(Plan.standing_agency_id), col(Plan.issuer_id)).where(
                 col(Plan.id).in_(chunk)

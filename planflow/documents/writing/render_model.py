@@ -30,7 +30,7 @@ from planflow.models import (
 )
 from planflow.models.base import must_get
 from planflow.services.plans import get_plan, sections_of
-from planflow.vntext import date_words, uncap, vn_date, vn_int, vn_number
+from planflow.vntext import date_words, uncap, vn_date
 
 NATION = "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM"
 MOTTO = "Độc lập - Tự do - Hạnh phúc"
@@ -599,7 +599,4 @@ __all__ = [
     "as_written",
     "lines_of",
     "plan_document",
-    "vn_date",
-    "vn_int",
-    "vn_number",
 ]
