@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+from typing import Any
 
 import typer
 
@@ -46,12 +47,12 @@ def db_upgrade(
 
 @db_app.command("revision")
 def db_revision(
-    message: str = typer.Option(..., "-m", "--message", help="what the migration changes"),
+    message: str = typer.Option(..., "-m", "--message", help="bản nâng cấp thay đổi gì"),
 ) -> None:
-    """(developers) Write a new migration from the difference between the models and the newest one.
+    """(cho lập trình viên) Viết bản nâng cấp mới từ chênh lệch giữa mô hình và bản mới nhất.
 
-    The difference is taken against a throwaway SQLite database migrated to the current head, so
-    the result does not depend on any real database; read and fix the file it writes.
+    Chênh lệch được lấy so với một cơ sở dữ liệu SQLite tạm đã nâng lên bản mới nhất, nên kết
+    quả không phụ thuộc cơ sở dữ liệu thật; hãy đọc và sửa tệp được viết ra.
     """
     import tempfile
     from pathlib import Path
@@ -68,7 +69,7 @@ def db_revision(
         engine.dispose()
     for script in scripts if isinstance(scripts, list) else [scripts]:
         if script is not None:
-            typer.echo(f"wrote {script.path}")
+            typer.echo(f"đã viết {script.path}")
 
 
 @app.command("states")
@@ -130,6 +131,55 @@ USAGE_VI = [(re.compile(pattern), vietnamese) for pattern, vietnamese in (
 )]
 
 
+# the frame of typer's help pages (panel titles, the usage line, the --help line, the notes after
+# an option), which typer 0.29 and its copy of click print in English
+HELP_FRAME_VI = {
+    "ARGUMENTS_PANEL_TITLE": "Tham số",
+    "OPTIONS_PANEL_TITLE": "Tùy chọn",
+    "COMMANDS_PANEL_TITLE": "Lệnh",
+    "ERRORS_PANEL_TITLE": "Lỗi",
+    "ABORTED_TEXT": "Đã dừng.",
+    "RICH_HELP": "Xem [blue]'{command_path} {help_option}'[/] để biết cách dùng.",
+    "DEFAULT_STRING": "[mặc định: {}]",
+    "ENVVAR_STRING": "[biến môi trường: {}]",
+    "REQUIRED_LONG_STRING": "[bắt buộc]",
+    "DEPRECATED_STRING": "(không dùng nữa) ",
+}
+USAGE_PREFIX_VI = "Cách dùng: "
+HELP_OPTION_VI = "Hiện hướng dẫn này rồi thoát."
+USAGE_PIECES_VI = (("[OPTIONS]", "[TÙY CHỌN]"), ("COMMAND [ARGS]...", "LỆNH [THAM SỐ]..."))
+
+
+def help_in_vietnamese() -> None:
+    """Make typer's help pages speak Vietnamese: its panel titles are module constants read when
+    a page is drawn, the usage prefix and the --help line are defaults in its copy of click."""
+    from typer import rich_utils
+    from typer._click import core, formatting
+
+    for name, text in HELP_FRAME_VI.items():
+        setattr(rich_utils, name, text)
+    write_usage = formatting.HelpFormatter.write_usage
+    if getattr(write_usage, "vietnamese", False):
+        return
+
+    def usage_vi(self: Any, prog: str, args: str = "", prefix: str | None = None) -> None:
+        for english, vietnamese in USAGE_PIECES_VI:
+            args = args.replace(english, vietnamese)
+        write_usage(self, prog, args, USAGE_PREFIX_VI if prefix is None else prefix)
+
+    get_help_option = core.Command.get_help_option
+
+    def help_option_vi(self: Any, ctx: Any) -> Any:
+        option = get_help_option(self, ctx)
+        if option is not None:
+            option.help = HELP_OPTION_VI
+        return option
+
+    usage_vi.vietnamese = True  # type: ignore[attr-defined]
+    formatting.HelpFormatter.write_usage = usage_vi  # type: ignore[method-assign]
+    core.Command.get_help_option = help_option_vi  # type: ignore[method-assign]
+
+
 def usage_line(exc: Exception) -> str:
     """A click/typer usage error as one Vietnamese line, naming the command's --help."""
     message = " ".join(str(getattr(exc, "format_message", lambda: exc)()).split())
@@ -152,6 +202,7 @@ def main() -> None:
     serving = "serve" in sys.argv[1:2]
     prefect_env_defaults(console=None if debug or serving else "CRITICAL")
     _mount()
+    help_in_vietnamese()
     try:
         app(standalone_mode=False)
     except PlanflowError as exc:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 
@@ -58,3 +59,46 @@ def test_unknown_plan_is_one_line_and_non_zero() -> None:
     assert out.returncode != 0
     assert out.stderr.strip().count("\n") == 0 and "kế hoạch 999" in out.stderr
     assert "Traceback" not in out.stderr
+
+
+# the English frame typer and click print around a help page, and the words of ours that were
+# English before; none may reach an officer
+ENGLISH_FRAME = ("Usage:", "Options", "Commands", "Arguments", "Show this message", "[default:",
+                 "[required]", "[OPTIONS]", "COMMAND [ARGS]", "(developers)", "Write a new")
+
+
+def _command_paths() -> list[list[str]]:
+    import typer
+
+    from planflow import cli
+
+    cli._mount()
+
+    def walk(command, path: list[str]):
+        yield path
+        for name, sub in sorted(getattr(command, "commands", {}).items()):
+            yield from walk(sub, [*path, name])
+
+    return list(walk(typer.main.get_command(cli.app), []))
+
+
+def test_every_help_page_is_vietnamese_as_the_cli_prints_it() -> None:
+    paths = _command_paths()
+    assert len(paths) > 25  # every group and command, not just the top page
+    # one process draws every page, as `planflow X --help` would (the same main())
+    script = (
+        "import sys\nfrom planflow import cli\n"
+        f"for path in {paths!r}:\n"
+        "    sys.argv = ['planflow', *path, '--help']\n"
+        "    print('=== ' + ' '.join(path), flush=True)\n"
+        "    try:\n        cli.main()\n    except SystemExit:\n        pass\n"
+    )
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                         check=False, env={**os.environ, "COLUMNS": "100"})
+    pages = out.stdout.split("=== ")[1:]
+    assert len(pages) == len(paths), out.stderr
+    for page in pages:
+        assert "Cách dùng: planflow" in page, page
+        assert "Hiện hướng dẫn này rồi thoát." in page, page
+        found = [word for word in ENGLISH_FRAME if word in page]
+        assert not found, (found, page)

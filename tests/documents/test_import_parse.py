@@ -1,7 +1,7 @@
 """Parsing the seed plans without a database: header, parts, blocks, regime, tail.
 
-Every expected value below was read off the seed texts in /work/shared/seeds, not copied from
-the parser's output.
+Every expected value below was read off the seed texts (planflow/samples, the seed plans of
+shared/seeds), not copied from the parser's output.
 """
 
 from __future__ import annotations
