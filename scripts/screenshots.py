@@ -1,5 +1,6 @@
 """Screenshots of the real Prefect UI for docs/: the Resume (approval) form of a paused
-issue-plan run, and a Vietnamese artifact (completeness of a compiled period).
+issue-plan run, and two Vietnamese artifacts of a compiled period (completeness per committee,
+the indicators against their targets) after the demo's simulated reports.
 
 Needs Debian's chromium (/usr/bin/chromium) and Playwright for Python
 (``.venv/bin/pip install -e '.[docs]'``); no browser is downloaded.
@@ -80,6 +81,7 @@ def shoot() -> None:
     from sqlmodel import Session
 
     from planflow.config.db import create_schema, get_engine
+    from planflow.demo import DemoLog, issue_sub_plans, simulate_units
     from planflow.flows.plans import issue_plan_flow
     from planflow.flows.reports import aggregate_period_flow
     from planflow.models import ReportKind
@@ -97,6 +99,10 @@ def shoot() -> None:
         s.commit()
         first_id, second_id = first.id, second.id
     issue_plan_flow(first_id, actor="Sở LĐTBXH")
+    with Session(engine) as s:  # the demo's sub-plans and simulated reports, so the tables fill
+        issue_sub_plans(s, first_id, DemoLog())
+        simulate_units(s, first_id, seed=2025, log=DemoLog())
+        s.commit()
     aggregate_period_flow(first_id, ReportKind.six_month, "2025-H1", actor="Sở LĐTBXH")
     paused = threading.Thread(
         target=issue_plan_flow, args=(second_id,),
@@ -111,8 +117,11 @@ def shoot() -> None:
         return runs[0]["id"] if runs else None
 
     run_id = wait("the paused issue run", paused_run)
-    artifacts = httpx.post(f"{URL}/api/artifacts/filter", json={
-        "artifacts": {"key": {"like_": "tinh-hinh-nop"}}}).json()
+    def artifact(key: str) -> str:
+        found = httpx.post(f"{URL}/api/artifacts/filter", json={
+            "artifacts": {"key": {"like_": key}}}).json()
+        return found[0]["id"]
+
     OUT.mkdir(parents=True, exist_ok=True)
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path="/usr/bin/chromium",
@@ -123,12 +132,14 @@ def shoot() -> None:
         page.get_by_text("Người phê duyệt").first.wait_for(timeout=60_000)
         page.wait_for_timeout(1000)
         page.screenshot(path=str(OUT / "resume-form.png"))
-        page.goto(f"{URL}/artifacts/artifact/{artifacts[0]['id']}")
-        page.get_by_text("Phải nộp").first.wait_for(timeout=60_000)
-        page.wait_for_timeout(1000)
-        page.screenshot(path=str(OUT / "artifact-vi.png"))
+        for key, heading, name in (("tinh-hinh-nop", "Phải nộp", "artifact-vi.png"),
+                                   ("so-lieu-tong-hop", "Nữ", "artifact-indicators.png")):
+            page.goto(f"{URL}/artifacts/artifact/{artifact(key)}")
+            page.get_by_text(heading).first.wait_for(timeout=60_000)
+            page.wait_for_timeout(1000)
+            page.screenshot(path=str(OUT / name))
         browser.close()
-    print(f"wrote {OUT / 'resume-form.png'} and {OUT / 'artifact-vi.png'}")
+    print(f"wrote resume-form.png, artifact-vi.png and artifact-indicators.png in {OUT}")
 
 
 if __name__ == "__main__":

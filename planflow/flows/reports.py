@@ -299,7 +299,6 @@ def publish_aggregation(plan_id, kind, period, nodes: list[dict], figures) -> No
         table=[
             {
                 "Mã": f.code,
-                "Chỉ tiêu": f.name,
                 "Nữ": vn_int(f.female),
                 "Nam": vn_int(f.male),
                 "Tổng số": vn_int(f.total),
@@ -308,6 +307,8 @@ def publish_aggregation(plan_id, kind, period, nodes: list[dict], figures) -> No
                 "Giá trị": vn_number(f.value),
                 "Chỉ tiêu năm": vn_number(f.target),
                 "Đánh giá": STATUS_VI.get(f.status, f.status),
+                # last: the long names would push the figures out of the UI's view
+                "Tên chỉ tiêu": f.name,
             }
             for f in figures
         ],

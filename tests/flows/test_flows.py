@@ -135,7 +135,9 @@ def test_record_and_aggregate_flows_publish_completeness(engine, hanoi: int) -> 
     figures = {r["Mã"]: r for r in artifact_table(
         artifact_key("so-lieu-tong-hop", hanoi, "six_month", "2025-H1")
     )}
-    assert list(figures["HD-TT-NG"])[2:4] == ["Nữ", "Nam"]  # Nữ before Nam
+    columns = list(figures["HD-TT-NG"])
+    assert columns[1:3] == ["Nữ", "Nam"]  # Nữ before Nam, the figures before the long name
+    assert columns[-1] == "Tên chỉ tiêu"
     assert (figures["HD-TT-NG"]["Nữ"], figures["HD-TT-NG"]["Nam"]) == ("32", "15")
     assert figures["NQ28-3.2"]["Giá trị"] == "80" and figures["NQ28-3.2"]["Đánh giá"] == "đạt"
 
