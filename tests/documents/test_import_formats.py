@@ -65,6 +65,7 @@ GARBAGE = {
     "latin1.txt": (
         lambda p: p.write_bytes("KÊ HOÀCH, Hà Nôi".encode("latin-1")), "không phải văn bản UTF-8"
     ),
+    "truncated-utf16.txt": (lambda p: p.write_bytes(b"\xff\xfeabc"), "văn bản UTF-16 hỏng"),
     "old.doc": (lambda p: p.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(64)), ".doc"),
     "broken.docx": (_broken_zip, "tệp .docx không đọc được"),
     "news.txt": (lambda p: p.write_text(NOT_A_PLAN, encoding="utf-8"), "không phải kế hoạch"),

@@ -89,6 +89,103 @@ def normalise(lines: list[str], *, shape: str | None = None) -> tuple[list[str],
     return _join_lone_dashes(body), seen
 
 
+PAGE_BREAK = "\f"  # between two pages of ``pdf_lines``'s input
+_PAGE_NUMBER = re.compile(r"^\s*(?:-\s*)?\d{1,3}(?:\s*-)?\s*$")
+_CELL_GAP = re.compile(r"\s{6,}")  # as wide a run of spaces parts two cells of a table row
+_SPACES = re.compile(r"\s{2,}")
+_BROKEN_AT_HYPHEN = re.compile(r"[\w/]-$")
+
+
+def pdf_lines(printed: list[str]) -> list[str]:
+    """A PDF's pages as printed (pypdf's layout mode: each row of print a line, spaces where
+    the page is empty) as lines for ``_unwrap``: each page's number dropped; the rows of a
+    paragraph joined, as print shows them: a row that reaches the right margin goes on into the
+    next unless that one starts indented (a first line) or opens something (a bullet, a numbered
+    item), and a row that stops short ends its paragraph ("…năm 2020" of a title before the
+    preamble's "Năm 2020 …"; "…giới;" going on "Bộ luật …" does not end one); a row of a table
+    without borders (the header's two columns, the recipients beside the signature, also across
+    a page break) read column by column, its cells' wrapped lines left for ``_unwrap``. A blank
+    line after each paragraph keeps ``_unwrap`` from joining what print keeps apart."""
+    rows: list[str] = []
+    pages = [list(group) for is_break, group in itertools.groupby(printed, key=PAGE_BREAK.__eq__)
+             if not is_break]
+    for page_rows in pages:
+        filled = [i for i, row in enumerate(page_rows) if row.strip()]
+        if not filled:
+            continue
+        for i in {filled[0], filled[-1]}:
+            if _PAGE_NUMBER.match(page_rows[i]):
+                page_rows[i] = ""
+        filled = [i for i, row in enumerate(page_rows) if row.strip()]
+        if filled:
+            rows.extend(page_rows[filled[0] : filled[-1] + 1])
+    lengths = sorted(len(row.rstrip()) for row in rows if row.strip())
+    if not lengths:
+        return []
+    long = [n for n in lengths if n >= lengths[-1] // 2]
+    # most rows of a page are full ones; a justified row with wide spaces prints full but
+    # comes out shorter (a row of 65 characters among rows of 78), so the bar is low, which
+    # holds because a paragraph's first row starts indented or opens something
+    full = 0.75 * long[len(long) // 2]
+    middle = long[len(long) // 2] // 2
+    margin = min(len(row) - len(row.lstrip()) for row in rows if row.strip())
+    out: list[str] = []
+    paragraph: list[str] = []
+    goes_on = indented = False  # the paragraph's last row reached the margin / was indented
+    above = 0  # that row's indent
+
+    def end_paragraph() -> None:
+        if paragraph:
+            # a row broken after a hyphen inside a word or a symbol ("98/2017/TT-" / "BTC",
+            # "2016-" / "2020") goes on without a space
+            text = "".join(f"{piece} " if not _BROKEN_AT_HYPHEN.search(piece) else piece
+                           for piece in paragraph)
+            out.extend([text.rstrip(), ""])
+            paragraph.clear()
+
+    i = 0
+    while i < len(rows):
+        row = rows[i].rstrip()
+        if not row.strip():
+            end_paragraph()
+            i += 1
+            continue
+        indent = len(row) - len(row.lstrip())
+        if not _CELL_GAP.search(row.strip()):
+            text = _SPACES.sub(" ", row.strip())
+            # a row goes on the paragraph above when that one reached the right margin and this
+            # one neither opens something nor starts indented (a first line), unless the row
+            # above was indented by another width (a centred title; two first lines of
+            # paragraphs share their indent)
+            first_line = indent > margin + 2 and not (indented and indent != above)
+            joins = goes_on and not _opens(text) and not first_line
+            if not joins:
+                end_paragraph()
+            paragraph.append(text)
+            goes_on, indented, above = len(row) >= full, indent > margin + 2, indent
+            i += 1
+            continue
+        # a table's rows, until a blank row or a row of body text across the page
+        end_paragraph()
+        columns: tuple[list[str], list[str]] = ([], [])
+        while i < len(rows) and rows[i].strip():
+            row = rows[i].rstrip()
+            indent = len(row) - len(row.lstrip())
+            cells = _CELL_GAP.split(row.strip())
+            if len(cells) == 1 and len(row) >= full and indent < middle:
+                break
+            at = indent
+            for cell in cells:
+                at = row.index(cell, at)
+                columns[at >= middle].append(_SPACES.sub(" ", cell))
+                at += len(cell)
+            i += 1
+        out.extend([*columns[0], "", *columns[1], ""])
+        goes_on = indented = False
+    end_paragraph()
+    return out
+
+
 def _detect(lines: list[str]) -> str:
     sample = lines[:400]
     if any(_MD_HEADING.match(x) for x in sample) or any(

@@ -16,7 +16,7 @@ from pathlib import Path
 
 from planflow.config.settings import get_settings
 from planflow.documents.reading.limits import check_lines, check_zip, read_bounded
-from planflow.documents.reading.shapes import normalise
+from planflow.documents.reading.shapes import PAGE_BREAK, normalise, pdf_lines
 from planflow.states.errors import ValidationFailed
 from planflow.vntext import nfc
 
@@ -80,9 +80,13 @@ def _lines_of_bytes(name: str, data: bytes) -> tuple[list[str], str | None]:
         return _docx_lines(name, data), "docx"
     if data[:8] == b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1":
         raise ValidationFailed(f"{name}: tệp Word .doc cũ; hãy lưu lại thành .docx")
-    for bom, codec in ((b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return _split(name, data.decode(codec)), None
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # UTF-16, as Notepad saves "Unicode"
+        try:
+            return _split(name, data.decode("utf-16")), None
+        except UnicodeDecodeError as exc:
+            raise ValidationFailed(
+                f"{name}: văn bản UTF-16 hỏng (không đọc được byte {exc.start})"
+            ) from None
     if b"\x00" in data:
         raise ValidationFailed(f"{name}: tệp nhị phân, không phải văn bản UTF-8 hay .docx")
     try:
@@ -158,7 +162,7 @@ def _pdf_lines(name: str, data: bytes) -> list[str]:
     quiet.setLevel(logging.CRITICAL)  # pypdf logs what it repairs; the error below says it once
     try:
         reader = PdfReader(io.BytesIO(data))
-        pages = [page.extract_text() or "" for page in reader.pages]
+        pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ValidationFailed(
             f"{name}: tệp PDF không đọc được ({type(exc).__name__}); hãy lưu thành .docx"
@@ -169,4 +173,4 @@ def _pdf_lines(name: str, data: bytes) -> list[str]:
         raise ValidationFailed(
             f"{name}: tệp PDF không có lớp chữ (bản quét); hãy dùng văn bản hoặc tệp .docx"
         )
-    return _split(name, "\n".join(pages))
+    return pdf_lines(_split(name, f"\n{PAGE_BREAK}\n".join(pages)))
