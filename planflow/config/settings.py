@@ -72,6 +72,8 @@ class Settings(BaseSettings):
     import_max_unpacked_bytes: int = Field(default=32 * 2**20, ge=1024)
     import_max_zip_members: int = Field(default=2000, ge=10)
     import_max_lines: int = Field(default=20_000, ge=100)
+    # a PDF's pages are laid out one by one (about 70 ms a page here): a plan has tens
+    import_max_pdf_pages: int = Field(default=300, ge=1)
     import_max_form_unpacked_bytes: int = Field(default=8 * 2**20, ge=1024)
     import_max_form_rows: int = Field(default=500, ge=10)
 

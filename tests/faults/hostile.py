@@ -140,3 +140,14 @@ def huge_text(path: Path, *, size: int = 50 * 2**20) -> None:
     with path.open("wb") as handle:
         for _ in range(size // len(line) + 1):
             handle.write(line)
+
+
+def many_pages_pdf(path: Path, *, pages: int = 5_000) -> None:
+    """A small PDF of ``pages`` blank pages: each would be laid out in turn."""
+    from pypdf import PdfWriter
+
+    writer = PdfWriter()
+    for _ in range(pages):
+        writer.add_blank_page(width=595, height=842)
+    with path.open("wb") as handle:
+        writer.write(handle)

@@ -32,13 +32,14 @@ def files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
     folder = tmp_path_factory.mktemp("hostile")
     made = {name: folder / name for name in (
         "short-lines.docx", "bomb.docx", "lying-bomb.docx", "cells.xlsx", "huge.txt",
-        "bomb.xlsx",
+        "bomb.xlsx", "pages.pdf",
     )}
     hostile.short_lowercase_docx(made["short-lines.docx"])
     hostile.zip_bomb_docx(made["bomb.docx"])
     hostile.zip_bomb_docx(made["lying-bomb.docx"], lie=True)
     hostile.million_cell_xlsx(made["cells.xlsx"])
     hostile.huge_text(made["huge.txt"])
+    hostile.many_pages_pdf(made["pages.pdf"])
     made["bomb.xlsx"].write_bytes(made["bomb.docx"].read_bytes())
     return made
 
@@ -77,6 +78,8 @@ def _plans(engine) -> int:
         # its header says 1 KB: inflating stops there and the checksum fails
         ("lying-bomb.docx", ["tệp nén hỏng"]),
         ("huge.txt", ["quá lớn", "PLANFLOW_IMPORT_MAX_BYTES"]),
+        # 5,000 pages in a few hundred KB, refused before the first is laid out
+        ("pages.pdf", ["5000 trang", "PLANFLOW_IMPORT_MAX_PDF_PAGES"]),
     ],
 )
 def test_hostile_plan_files_are_refused_in_one_line_with_bounded_memory(

@@ -75,6 +75,15 @@ def _too_big(name: str, size: int, limit: int, setting: str) -> ValidationFailed
     )
 
 
+def check_pages(name: str, count: int) -> None:
+    """Refuse a PDF of more pages than ``PLANFLOW_IMPORT_MAX_PDF_PAGES``, before any is read."""
+    limit = get_settings().import_max_pdf_pages
+    if count > limit:
+        raise ValidationFailed(
+            f"{name}: tệp PDF có {count} trang, tối đa {limit} (PLANFLOW_IMPORT_MAX_PDF_PAGES)"
+        )
+
+
 def check_lines(name: str, count: int) -> None:
     """Refuse a text of more lines than ``PLANFLOW_IMPORT_MAX_LINES``."""
     limit = get_settings().import_max_lines

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from planflow.config.settings import get_settings
-from planflow.documents.reading.limits import check_lines, check_zip, read_bounded
+from planflow.documents.reading.limits import check_lines, check_pages, check_zip, read_bounded
 from planflow.documents.reading.shapes import PAGE_BREAK, normalise, pdf_lines
 from planflow.states.errors import ValidationFailed
 from planflow.vntext import nfc
@@ -162,6 +162,7 @@ def _pdf_lines(name: str, data: bytes) -> list[str]:
     quiet.setLevel(logging.CRITICAL)  # pypdf logs what it repairs; the error below says it once
     try:
         reader = PdfReader(io.BytesIO(data))
+        check_pages(name, len(reader.pages))
         pages = [page.extract_text(extraction_mode="layout") or "" for page in reader.pages]
     except (PdfReadError, ValueError, KeyError, TypeError, OSError) as exc:
         raise ValidationFailed(
