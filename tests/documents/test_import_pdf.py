@@ -1,4 +1,5 @@
-"""A plan published as the PDF that Word or LibreOffice makes of it reads as its .docx does.
+"""A plan published as the PDF that Word or LibreOffice makes of it reads as its .docx does,
+and so does that PDF's text saved with its layout (``pdftotext -layout``, a viewer's copy).
 
 Offices publish most plans as PDFs printed from the .docx: the header and the signature are
 tables without borders, paragraphs are justified with a first-line indent, pages are numbered
@@ -21,7 +22,7 @@ from sqlmodel import Session
 
 from planflow.documents.reading.importer import import_plan, save_plan
 from planflow.documents.reading.parser import parse_plan
-from planflow.documents.reading.shapes import pdf_lines
+from planflow.documents.reading.shapes import normalise, pdf_lines
 from planflow.documents.reading.source import read_source
 from planflow.documents.writing.render import write_plan
 from tests.documents.conftest import HADONG_2024, HANOI_2020, HANOI_2025
@@ -59,12 +60,25 @@ def test_the_pdf_printed_from_a_plan_reads_as_its_docx(
          "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
         check=True, capture_output=True, timeout=300,
     )
-    from_docx, from_pdf = _read(docx), _read(docx.with_suffix(".pdf"))
-    assert (from_docx.pop("shape"), from_pdf.pop("shape")) == ("docx", "pdf")
-    assert len(from_pdf["blocks"]) >= 5 and from_pdf["recipients"]  # a whole plan was read
-    differ = {name: (from_docx[name], from_pdf[name]) for name in from_docx
-              if from_docx[name] != from_pdf[name]}
-    assert differ == {}
+    pdf = docx.with_suffix(".pdf")
+    # the same PDF's text as a clerk may save it: with its layout (pdftotext -layout)
+    pdftotext = shutil.which("pdftotext")
+    if not pdftotext and os.environ.get("CI"):
+        pytest.fail("CI: poppler-utils is missing (.ci/run installs it)")
+    printed = [pdf]
+    if pdftotext:
+        subprocess.run([pdftotext, "-layout", str(pdf), str(tmp_path / "copied.txt")],
+                       check=True, timeout=120)
+        printed.append(tmp_path / "copied.txt")
+    from_docx = _read(docx)
+    assert from_docx.pop("shape") == "docx"
+    for path in printed:
+        from_pdf = _read(path)
+        assert from_pdf.pop("shape") == "pdf"
+        assert len(from_pdf["blocks"]) >= 5 and from_pdf["recipients"]  # a whole plan was read
+        differ = {name: (from_docx[name], from_pdf[name]) for name in from_docx
+                  if from_docx[name] != from_pdf[name]}
+        assert differ == {}, path.name
 
 
 PAGES = [
@@ -109,3 +123,31 @@ def test_print_rows_become_the_documents_lines() -> None:
         "Nơi nhận:", "- Bộ Lao động - Thương binh", "và Xã hội;", "- Lưu: VT, KGVX.",
         "TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH",
     ]
+
+
+def test_a_pdfs_text_saved_with_its_layout_reads_as_the_pdf(tmp_path: Path) -> None:
+    """The rows above as pdftotext -layout writes them: a form feed starts each page."""
+    copied = tmp_path / "copied.txt"
+    copied.write_text("\f".join(PAGES), encoding="utf-8")
+    source = read_source(copied)
+    assert source.shape == "pdf"
+    plan = parse_plan(source.lines, source=source.name)
+    assert (plan.number, plan.place, plan.issued_on.isoformat()) == (
+        "12/KH-UBND", "Đắk Lắk", "2023-03-05")
+    assert plan.title == (
+        "Thực hiện công tác bình đẳng giới và vì sự tiến bộ của phụ nữ trên địa bàn tỉnh năm 2023")
+    assert plan.recipients == ["Bộ Lao động - Thương binh và Xã hội", "Lưu: VT, KGVX"]
+    assert plan.signature.block == ["TM. ỦY BAN NHÂN DÂN", "KT. CHỦ TỊCH", "PHÓ CHỦ TỊCH"]
+
+
+def test_a_number_run_into_its_place_and_date_is_read_apart() -> None:
+    """A PDF's text copied without its layout puts the header's two cells on one line."""
+    lines = [
+        "ỦY BAN NHÂN DÂN TỈNH ĐẮK LẮK", "CỘNG HÒA XÃ HỘI CHỦ NGHĨA VIỆT NAM",
+        "Độc lập - Tự do - Hạnh phúc", "Số: 12/KH-UBND Đắk Lắk, ngày 05 tháng 3 năm 2023",
+        "KẾ HOẠCH", "Thực hiện công tác bình đẳng giới năm 2023", "I. MỤC ĐÍCH, YÊU CẦU",
+        "1. Mục đích", "- Nâng cao nhận thức.",
+    ]
+    plan = parse_plan(normalise(lines)[0])
+    assert (plan.number, plan.place, plan.issued_on.isoformat()) == (
+        "12/KH-UBND", "Đắk Lắk", "2023-03-05")

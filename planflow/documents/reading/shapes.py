@@ -78,8 +78,11 @@ _DATE_START = re.compile(r"^[^,\d]{2,60}(?:\s\d{1,2})?,\s*ngày\b")
 
 def normalise(lines: list[str], *, shape: str | None = None) -> tuple[list[str], str]:
     """The document's lines in reading order, and the shape they were read as."""
+    if shape is None and _printed(lines):  # a PDF's text with its layout, saved as text
+        lines, shape = pdf_lines(_page_breaks(lines)), "pdf"
     seen = shape or _detect(lines)
     out = _demarkdown(lines) if seen == "markdown" else list(lines)
+    out = _split_number_and_date(out)
     cells, had_cells = _split_cells(out)
     body, had_site = _drop_site_text(cells)
     if seen == "plain" and (had_cells or had_site):
@@ -157,7 +160,7 @@ def pdf_lines(printed: list[str]) -> list[str]:
             # one neither opens something nor starts indented (a first line), unless the row
             # above was indented by another width (a centred title; two first lines of
             # paragraphs share their indent)
-            first_line = indent > margin + 2 and not (indented and indent != above)
+            first_line = indent > margin + 2 and not (indented and abs(indent - above) > 2)
             joins = goes_on and not _opens(text) and not first_line
             if not joins:
                 end_paragraph()
@@ -167,22 +170,68 @@ def pdf_lines(printed: list[str]) -> list[str]:
             continue
         # a table's rows, until a blank row or a row of body text across the page
         end_paragraph()
-        columns: tuple[list[str], list[str]] = ([], [])
+        block: list[list[tuple[int, str]]] = []  # each row's cells with where they start
         while i < len(rows) and rows[i].strip():
             row = rows[i].rstrip()
             indent = len(row) - len(row.lstrip())
             cells = _CELL_GAP.split(row.strip())
             if len(cells) == 1 and len(row) >= full and indent < middle:
                 break
-            at = indent
-            for cell in cells:
-                at = row.index(cell, at)
-                columns[at >= middle].append(_SPACES.sub(" ", cell))
-                at += len(cell)
+            at, placed = indent, []
+            for piece in cells:
+                at = row.index(piece, at)
+                placed.append((at, _SPACES.sub(" ", piece)))
+                at += len(piece)
+            block.append(placed)
             i += 1
+        # the right column starts where the nearest second cell of a row does (a row of two
+        # cells has one in each column, wherever the printer put them)
+        right = min((placed[1][0] for placed in block if len(placed) > 1), default=middle)
+        columns: tuple[list[str], list[str]] = ([], [])
+        for placed in block:
+            for n, (start, cell) in enumerate(placed):
+                columns[n > 0 or (len(placed) == 1 and start >= right)].append(cell)
         out.extend([*columns[0], "", *columns[1], ""])
         goes_on = indented = False
     end_paragraph()
+    return out
+
+
+# the header's two columns side by side, as a PDF's text keeps them when saved with its layout
+# (pdftotext -layout, a viewer's copy): "ỦY BAN NHÂN DÂN          CỘNG HÒA XÃ HỘI …"
+_PRINTED_HEADER = re.compile(
+    r"^\s*\S.*?\S\s{6,}(?:CỘNG\s*H[OÒ]A|Độc lập|[^,\d\s][^,\d]{1,59},\s*ngày\b)"
+)
+
+
+# the number and the place and date, the header's two cells, run together on one line as a
+# PDF's text copied without its layout gives them: "Số: 37/KH-UBND Hà Nội, ngày 20 tháng 02 …"
+_NUMBER_AND_DATE = re.compile(
+    r"^\s*(Số\s*[:.]?\s*\S*/\S+)\s+([^\s,\d][^,\d]{1,59},\s*ngày\b.*\bnăm\s+\d{4}\.?)\s*$"
+)
+
+
+def _split_number_and_date(lines: list[str]) -> list[str]:
+    out: list[str] = []
+    for line in lines:
+        both = _NUMBER_AND_DATE.match(line) if line.lstrip().startswith("Số") else None
+        out.extend(both.groups() if both else (line,))
+    return out
+
+
+def _printed(lines: list[str]) -> bool:
+    head = [x for x in itertools.islice((x for x in lines if x.strip()), 30)]
+    return sum(1 for x in head if _PRINTED_HEADER.match(x)) >= 2
+
+
+def _page_breaks(lines: list[str]) -> list[str]:
+    """A form feed starting a line (pdftotext's page break) as a line of its own."""
+    out: list[str] = []
+    for line in lines:
+        while line.startswith(PAGE_BREAK):
+            out.append(PAGE_BREAK)
+            line = line[1:]
+        out.append(line)
     return out
 
 
