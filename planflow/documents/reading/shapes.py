@@ -220,7 +220,7 @@ def _split_number_and_date(lines: list[str]) -> list[str]:
 
 
 def _printed(lines: list[str]) -> bool:
-    head = [x for x in itertools.islice((x for x in lines if x.strip()), 30)]
+    head = itertools.islice((x for x in lines if x.strip()), 30)
     return sum(1 for x in head if _PRINTED_HEADER.match(x)) >= 2
 
 
