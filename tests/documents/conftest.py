@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import os
+import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -36,6 +38,29 @@ def corpus_file(name: str) -> Path:
     if not path.is_file():
         pytest.skip(f"corpus text {name} is not in {CORPUS_DIR} (set PLANFLOW_CORPUS_DIR)")
     return path
+
+
+def require_tools(*names: str, install: str) -> dict[str, str]:
+    """The paths of these programs; without one, a skip naming the install, or under CI (whose
+    .ci/run installs them) a failure."""
+    found = {name: shutil.which(name) for name in names}
+    missing = [name for name, path in found.items() if not path]
+    if missing and os.environ.get("CI"):
+        pytest.fail(f"CI: {', '.join(missing)} missing (.ci/run installs them: {install})")
+    if missing:
+        pytest.skip(f"needs {', '.join(missing)}: {install}")
+    return {name: str(path) for name, path in found.items()}
+
+
+def libreoffice_pdf(soffice: str, source: Path, out_dir: Path, profile: Path) -> Path:
+    """``source`` printed to PDF by LibreOffice in ``out_dir``; ``profile`` its own user folder,
+    so it runs safely beside other soffice runs."""
+    subprocess.run(
+        [soffice, f"-env:UserInstallation={profile.as_uri()}", "--headless", "--convert-to",
+         "pdf", "--outdir", str(out_dir), str(source)],
+        check=True, capture_output=True, timeout=300,
+    )
+    return out_dir / f"{source.stem}.pdf"
 
 
 @pytest.fixture

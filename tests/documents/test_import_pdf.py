@@ -10,8 +10,6 @@ down to each section's items, each block's duties and the recipients, must equal
 
 from __future__ import annotations
 
-import os
-import shutil
 import subprocess
 from dataclasses import asdict
 from pathlib import Path
@@ -25,7 +23,13 @@ from planflow.documents.reading.parser import parse_plan
 from planflow.documents.reading.shapes import normalise, pdf_lines
 from planflow.documents.reading.source import read_source
 from planflow.documents.writing.render import write_plan
-from tests.documents.conftest import HADONG_2024, HANOI_2020, HANOI_2025
+from tests.documents.conftest import (
+    HADONG_2024,
+    HANOI_2020,
+    HANOI_2025,
+    libreoffice_pdf,
+    require_tools,
+)
 
 
 def _read(path: Path) -> dict[str, Any]:
@@ -48,31 +52,18 @@ def _read(path: Path) -> dict[str, Any]:
 def test_the_pdf_printed_from_a_plan_reads_as_its_docx(
     hanoi: Session, tmp_path: Path, seed: Path
 ) -> None:
-    soffice = shutil.which("soffice")
-    if not soffice:
-        if os.environ.get("CI"):
-            pytest.fail("CI: LibreOffice is missing (.ci/run installs it)")
-        pytest.skip("needs LibreOffice: apt-get install libreoffice-writer-nogui")
+    tools = require_tools("soffice", "pdftotext",
+                          install="apt-get install libreoffice-writer-nogui poppler-utils")
     plan = save_plan(session=hanoi, imported=import_plan(session=hanoi, text_or_path=seed))
     docx = write_plan(hanoi, plan_id=plan.id, fmt="docx", out=tmp_path / f"{seed.stem}.docx")
-    subprocess.run(
-        [soffice, f"-env:UserInstallation={(tmp_path / 'lo').as_uri()}", "--headless",
-         "--convert-to", "pdf", "--outdir", str(tmp_path), str(docx)],
-        check=True, capture_output=True, timeout=300,
-    )
-    pdf = docx.with_suffix(".pdf")
+    pdf = libreoffice_pdf(tools["soffice"], docx, tmp_path, tmp_path / "lo")
     # the same PDF's text as a clerk may save it: with its layout (pdftotext -layout)
-    pdftotext = shutil.which("pdftotext")
-    if not pdftotext and os.environ.get("CI"):
-        pytest.fail("CI: poppler-utils is missing (.ci/run installs it)")
-    printed = [pdf]
-    if pdftotext:
-        subprocess.run([pdftotext, "-layout", str(pdf), str(tmp_path / "copied.txt")],
-                       check=True, timeout=120)
-        printed.append(tmp_path / "copied.txt")
+    copied = tmp_path / "copied.txt"
+    subprocess.run([tools["pdftotext"], "-layout", str(pdf), str(copied)], check=True,
+                   timeout=120)
     from_docx = _read(docx)
     assert from_docx.pop("shape") == "docx"
-    for path in printed:
+    for path in (pdf, copied):
         from_pdf = _read(path)
         assert from_pdf.pop("shape") == "pdf"
         assert len(from_pdf["blocks"]) >= 5 and from_pdf["recipients"]  # a whole plan was read

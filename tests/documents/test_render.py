@@ -23,7 +23,7 @@ from planflow.documents.writing.render_model import Document, Header, Para, Sign
 from planflow.models import OrgUnit, ReportKind, UnitKind
 from planflow.services.aggregation import compiled_figures
 from planflow.states import NotFound
-from tests.documents.conftest import HANOI_2020
+from tests.documents.conftest import HANOI_2020, libreoffice_pdf, require_tools
 from tests.documents.cycle import CITY_NUMBER, PERIOD, cascaded, reported
 
 DOCS = Path(__file__).resolve().parents[2] / "docs"
@@ -317,14 +317,11 @@ def test_cli_renders_reports_and_plans(session: Session, tmp_path: Path) -> None
 def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> None:
     """LibreOffice renders the .docx and .html; the first pages are looked at as PNG
     (PLANFLOW_WRITE_DOCS=1 copies them to docs/)."""
-    soffice, pdftoppm = shutil.which("soffice"), shutil.which("pdftoppm")
-    if not (soffice and pdftoppm and shutil.which("pdftotext")) and os.environ.get("CI"):
-        pytest.fail("CI: LibreOffice or poppler-utils is missing (.ci/run installs them)")
-    if not (soffice and pdftoppm and shutil.which("pdftotext")):
-        pytest.skip(
-            "needs LibreOffice (soffice) and poppler-utils (pdftoppm, pdftotext): "
-            "apt-get install libreoffice-writer-nogui poppler-utils fonts-liberation2"
-        )
+    tools = require_tools(
+        "soffice", "pdftoppm", "pdftotext",
+        install="apt-get install libreoffice-writer-nogui poppler-utils fonts-liberation2",
+    )
+    soffice, pdftoppm = tools["soffice"], tools["pdftoppm"]
     root, ha_dong = cascaded(session)
     draft = write_plan(session, plan_id=ha_dong.id, fmt="docx", out=tmp_path / "sub-plan.docx")
     hanoi_2020 = save_plan(
@@ -345,25 +342,9 @@ def test_documents_convert_to_pdf_and_png(session: Session, tmp_path: Path) -> N
         )
         for fmt in ("docx", "html")
     ] + [draft, imported]
-    profile = (tmp_path / "lo-profile").as_uri()  # its own profile: safe beside other soffice runs
     for source in sources:
         out = tmp_path / source.suffix[1:]
-        subprocess.run(
-            [
-                soffice,
-                f"-env:UserInstallation={profile}",
-                "--headless",
-                "--convert-to",
-                "pdf",
-                "--outdir",
-                str(out),
-                str(source),
-            ],
-            check=True,
-            capture_output=True,
-            timeout=180,
-        )
-        pdf = out / f"{source.stem}.pdf"
+        pdf = libreoffice_pdf(soffice, source, out, tmp_path / "lo-profile")
         text = subprocess.run(
             ["pdftotext", "-l", "1", str(pdf), "-"], check=True, capture_output=True, text=True
         ).stdout
